@@ -264,7 +264,8 @@ static const char *prev_host_ifname(json_t *prev)
 	return NULL;
 }
 
-static bool pod_up(struct pod *p, const char *kind)
+/* @main_conf: the main plugin's configuration, or NULL for the default of @kind. */
+static bool pod_up_conf(struct pod *p, const char *kind, const char *main_conf)
 {
 	struct run r;
 	int i;
@@ -275,7 +276,9 @@ static bool pod_up(struct pod *p, const char *kind)
 	snprintf(p->netns, sizeof(p->netns), "pwcni-%d-%d", getpid(), pod_seq);
 	snprintf(p->nspath, sizeof(p->nspath), "/run/netns/%s", p->netns);
 	snprintf(p->cid, sizeof(p->cid), "cafe%04x%08d", pod_seq, getpid());
-	if (!strcmp(kind, "ptp"))
+	if (main_conf)
+		snprintf(p->main_conf, sizeof(p->main_conf), "%s", main_conf);
+	else if (!strcmp(kind, "ptp"))
 		snprintf(p->main_conf, sizeof(p->main_conf),
 			 "{\"cniVersion\":\"1.0.0\",\"name\":\"pwcni-test\",\"type\":\"ptp\",\"ipam\":{\"type\":\"host-local\",\"subnet\":\"" NET_PTP "\",\"dataDir\":\"%s/ipam\"}}",
 			 tmpdir);
@@ -298,11 +301,17 @@ static bool pod_up(struct pod *p, const char *kind)
 		return false;
 	}
 	p->prev = json_incref(r.json);
+	pw_test_diag("%s ADD alone took %.1f ms", kind, r.ms);
 	run_free(&r);
 	if (!ASSERT_OK_PTR(prev_host_ifname(p->prev), "main plugin lists the host veth"))
 		return false;
 	snprintf(p->host_ifname, sizeof(p->host_ifname), "%s", prev_host_ifname(p->prev));
 	return true;
+}
+
+static bool pod_up(struct pod *p, const char *kind)
+{
+	return pod_up_conf(p, kind, NULL);
 }
 
 /* The chained configuration a runtime gives podwall: ours + the main plugin's result. */
@@ -1014,6 +1023,104 @@ static void test_gc(void)
 	responder_stop(&s);
 }
 
+/* A deploy/ conflist, as a runtime would execute it (libcni's chaining). */
+static json_t *load_conflist(const char *name)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", getenv("PW_DEPLOY_DIR") ?: "deploy", name);
+	return json_load_file(p, 0, NULL);
+}
+
+/* Plugin @i of @list with what libcni adds: name, cniVersion, prevResult. */
+static char *conflist_plugin(json_t *list, size_t i, const char *version, json_t *prev)
+{
+	json_t *c = json_deep_copy(json_array_get(json_object_get(list, "plugins"), i));
+	char *s;
+
+	json_object_set(c, "name", json_object_get(list, "name"));
+	json_object_set_new(c, "cniVersion", json_string(version));
+	if (prev)
+		json_object_set(c, "prevResult", prev);
+	s = json_dumps(c, JSON_COMPACT);
+	json_decref(c);
+	return s;
+}
+
+static void test_deploy_conflists(void)
+{
+	static const char *const files[] = { "10-podwall.conflist", "10-podwall-bridge.conflist" };
+	_cleanup_free_ char *main_conf = NULL, *pw_conf = NULL;
+	char env_sock[200], alias[300];
+	struct responder s;
+	json_t *list, *plugins, *m;
+	struct pod p = {};
+	struct penv e;
+	struct run r;
+	size_t i;
+
+	/* Both parse, podwall comes last, and its settings are valid (STATUS reaches the socket step). */
+	snprintf(env_sock, sizeof(env_sock), "PODWALL_SOCKET=%s", down_path);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *c = NULL;
+
+		list = load_conflist(files[i]);
+		if (!ASSERT_OK_PTR(list, "conflist parses"))
+			return;
+		plugins = json_object_get(list, "plugins");
+		ASSERT_STREQ(STR(json_array_get(plugins, json_array_size(plugins) - 1), "type"),
+			     "podwall", "podwall is chained last");
+		c = conflist_plugin(list, json_array_size(plugins) - 1, "1.1.0", NULL);
+		run_plugin(ENV("CNI_COMMAND=STATUS", env_sock), c, &r);
+		expect_error(&r, 50, "podwalld is not reachable", files[i]);
+		run_free(&r);
+		json_decref(list);
+	}
+
+	/*
+	 * The ptp chain end to end: the example's plugins in order, with only
+	 * the addresses moved into the test range and masquerading off (no
+	 * iptables rules on this host).
+	 */
+	list = load_conflist(files[0]);
+	m = json_array_get(json_object_get(list, "plugins"), 0);
+	json_object_set_new(m, "ipMasq", json_false());
+	json_object_set_new(json_object_get(m, "ipam"), "ranges",
+			    json_pack("[[{s:s}]]", "subnet", "10.99.243.0/24"));
+	json_object_set_new(json_object_get(m, "ipam"), "dataDir",
+			    json_sprintf("%s/ipam", tmpdir));
+	main_conf = conflist_plugin(list, 0, "1.0.0", NULL);
+	if (!responder_start(&s, "{\"ok\":true}"))
+		goto out;
+	if (!pod_up_conf(&p, "ptp", main_conf))
+		goto stop;
+	pw_conf = conflist_plugin(list, 1, "1.0.0", p.prev);
+	snprintf(env_sock, sizeof(env_sock), "PODWALL_SOCKET=%s", sock_path);
+	{
+		char *const *v = pod_env(&e, "ADD", &p, ARGS_OK);
+		char *env2[10];
+		int k;
+
+		for (k = 0; v[k]; k++)
+			env2[k] = v[k];
+		env2[k++] = env_sock;
+		env2[k] = NULL;
+		run_plugin(env2, pw_conf, &r);
+	}
+	if (!ASSERT_EQ(r.status, 0, "chained ADD"))
+		pw_test_diag("ADD: %s %s", r.out ?: "", r.err ?: "");
+	ASSERT_TRUE(json_equal(r.json, p.prev), "result passes through");
+	run_free(&r);
+	ip_link(p.host_ifname, alias, sizeof(alias));
+	ASSERT_STREQ(alias, "podwall:shop/web-1", "host veth tagged");
+	ASSERT_STREQ(STR(responder_req(&s, 0), "host_ifname"), p.host_ifname, "registered");
+stop:
+	pod_down(&p);
+	responder_stop(&s);
+out:
+	json_decref(list);
+}
+
 static const struct pw_test tests[] = {
 	{ "version", test_version },
 	{ "bad_versions", test_bad_versions },
@@ -1029,6 +1136,7 @@ static const struct pw_test tests[] = {
 	{ "del_daemon_down_queued_idempotent", test_del_daemon_down },
 	{ "status", test_status },
 	{ "gc", test_gc },
+	{ "deploy_conflists", test_deploy_conflists },
 };
 
 int main(int argc, char **argv)
