@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * TC programs on a pod's host-side veth. The veth's ingress hook sees what
+ * the pod sends (pod egress), its egress hook what the pod receives (pod
+ * ingress). Each pod's own policy decides; conntrack lets replies through.
+ */
+#include "lib/verdict.h"
+
+char _license[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline int pw_tc_handle(struct __sk_buff *skb, __u8 dir)
+{
+	__u32 ifindex = skb->ifindex, len = skb->len, ep_id = 0;
+	struct pw_flow f = {};
+	struct pw_decision d = {};
+	struct pw_endpoint *ep;
+	int ret;
+
+	ret = pw_parse_skb(skb, &f);
+	ep = bpf_map_lookup_elem(&pw_endpoints, &ifindex);
+	if (ep)
+		ep_id = ep->ep_id;
+	if (ret == PW_PARSE_NOT_IP) {
+		pw_count(ep_id, dir, PW_REASON_ALLOW_NEIGH, len);
+		return TC_ACT_OK;
+	}
+
+	if (ret == PW_PARSE_MALFORMED)
+		d.reason = PW_REASON_DROP_MALFORMED;
+	else if (!ep || !(ep->flags & PW_EP_F_READY))
+		d.reason = f.neigh ? PW_REASON_ALLOW_NEIGH : PW_REASON_DROP_NOT_READY;
+	else
+		pw_decide(&f, ep_id, ep->flags, dir, &d);
+
+	pw_count(ep_id, dir, d.reason, len);
+	if (pw_reason_is_drop(d.reason)) {
+		pw_event_emit(PW_EVENT_DROP, d.reason, dir, ep_id, ifindex, d.cookie, d.peer_id,
+			      &f, len);
+		return TC_ACT_SHOT;
+	}
+	if (d.new_flow)
+		pw_event_emit(PW_EVENT_VERDICT, d.reason, dir, ep_id, ifindex, d.cookie,
+			      d.peer_id, &f, len);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int pw_from_pod(struct __sk_buff *skb)
+{
+	return pw_tc_handle(skb, PW_DIR_EGRESS);
+}
+
+SEC("tc")
+int pw_to_pod(struct __sk_buff *skb)
+{
+	return pw_tc_handle(skb, PW_DIR_INGRESS);
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * XDP on the node's uplinks: traffic for a local pod is decided here, with
+ * that pod's conntrack and ingress policy, so denied packets die before an
+ * skb exists. Everything else passes on to the stack.
+ *
+ * Allowed packets for a pod are counted when pw_to_pod delivers them, so a
+ * packet is counted once; this program counts what it drops and what it
+ * passes for no local pod (endpoint 0).
+ */
+#include "lib/verdict.h"
+
+char _license[] SEC("license") = "Dual BSD/GPL";
+
+SEC("xdp")
+int pw_node_xdp(struct xdp_md *ctx)
+{
+	struct pw_decision d = {};
+	struct pw_ipcache_val *dst;
+	struct pw_flow f = {};
+	struct pw_endpoint *ep;
+	__u32 ep_id = 0, len;
+	int ret;
+
+	len = ctx->data_end - ctx->data;
+	ret = pw_parse_xdp(ctx, &f);
+	if (ret == PW_PARSE_NOT_IP)
+		return XDP_PASS;
+	if (ret == PW_PARSE_MALFORMED) {
+		d.reason = PW_REASON_DROP_MALFORMED;
+		goto drop;
+	}
+
+	/*
+	 * Stage for the DoS guards (blocklist, per-source rate limit, SYN
+	 * guard): they run here, on every IP packet, before per-pod state.
+	 */
+
+	dst = pw_ipcache_host_lookup(f.family, f.t.daddr);
+	if (!dst || !dst->ep_ifindex) {
+		pw_count(0, PW_DIR_INGRESS, PW_REASON_ALLOW_NOT_LOCAL, len);
+		return XDP_PASS;
+	}
+	ep = bpf_map_lookup_elem(&pw_endpoints, &dst->ep_ifindex);
+	if (ep)
+		ep_id = ep->ep_id;
+	if (!ep || !(ep->flags & PW_EP_F_READY)) {
+		if (f.neigh)
+			return XDP_PASS;
+		d.reason = PW_REASON_DROP_NOT_READY;
+		goto drop;
+	}
+	pw_decide(&f, ep_id, ep->flags, PW_DIR_INGRESS, &d);
+	if (pw_reason_is_drop(d.reason))
+		goto drop;
+	if (d.new_flow)
+		pw_event_emit(PW_EVENT_VERDICT, d.reason, PW_DIR_INGRESS, ep_id, ctx->ingress_ifindex,
+			      d.cookie, d.peer_id, &f, len);
+	return XDP_PASS;
+
+drop:
+	pw_count(ep_id, PW_DIR_INGRESS, d.reason, len);
+	pw_event_emit(PW_EVENT_DROP, d.reason, PW_DIR_INGRESS, ep_id, ctx->ingress_ifindex,
+		      d.cookie, d.peer_id, &f, len);
+	return XDP_DROP;
+}
