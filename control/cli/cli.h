@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* podwallctl: command tables and the one output path (text or JSON). */
+#pragma once
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct pw_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *doc;
+};
+
+struct pw_cli {
+	bool json, pretty;
+	int verbose;
+};
+
+extern struct pw_cli pw_cli;
+
+/*
+ * Runs the command argv[0] names (any unique prefix) from a NULL-terminated
+ * table; "help" (or no command) lists the table under the heading level.
+ */
+int pw_cmd_dispatch(const struct pw_cmd *cmds, const char *level, int argc, char **argv);
+
+/* Errors: {"error": "..."} on stdout in JSON mode, else "error: ..." on stderr. */
+void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints a JSON value (compact, or indented with -p) and a newline; steals the reference. */
+void pw_json_print(json_t *v);
+
+/* Command groups. */
+int do_policy(int argc, char **argv);
