@@ -35,7 +35,8 @@ struct pw_cni_err {
 int pw_cni_fail(struct pw_cni_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Adds details to the error already in @e. */
-void pw_cni_details(struct pw_cni_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pw_cni_details(struct pw_cni_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* The versions podwall speaks; the first is the newest, reported by VERSION. */
 extern const char *const pw_cni_versions[];

@@ -107,7 +107,7 @@ static bool ip_valid(const char *s)
 	return inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, addr) == 1;
 }
 
-/* Optional string member: 0 with *out NULL when absent, an error naming the field when not a string. */
+/* A string member: 0 with *out NULL when absent; an error naming the field when not a string. */
 static int get_str(json_t *obj, const char *path, const char *key, bool required, const char **out,
 		   struct pw_cni_err *e)
 {
