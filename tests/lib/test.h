@@ -49,17 +49,18 @@ static inline void pw_test_skip(const char *why)
 	pw_test_cur.skip = why;
 }
 
-static inline bool pw_test_check(bool ok, const char *file, int line, const char *what)
+static inline bool pw_test_check(bool ok, const char *file, int line, const char *check,
+				 const char *name)
 {
 	if (!ok) {
 		pw_test_cur.failed++;
-		pw_test_diag("%s:%d: %s", file, line, what);
+		pw_test_diag("%s:%d: %s %s", file, line, check, name);
 	}
 	return ok;
 }
 
-#define ASSERT_TRUE(cond, name) pw_test_check(!!(cond), __FILE__, __LINE__, "expected true: " name)
-#define ASSERT_FALSE(cond, name) pw_test_check(!(cond), __FILE__, __LINE__, "expected false: " name)
+#define ASSERT_TRUE(cond, name) pw_test_check(!!(cond), __FILE__, __LINE__, "expected true:", name)
+#define ASSERT_FALSE(cond, name) pw_test_check(!(cond), __FILE__, __LINE__, "expected false:", name)
 
 #define ASSERT_EQ(actual, expected, name)                                                        \
 	({                                                                                       \
@@ -68,7 +69,7 @@ static inline bool pw_test_check(bool ok, const char *file, int line, const char
 		if (!___ok)                                                                      \
 			pw_test_diag("%s: got %lld (0x%llx), expected %lld (0x%llx)", name, ___a, \
 				     (unsigned long long)___a, ___e, (unsigned long long)___e);  \
-		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_EQ " name);                     \
+		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_EQ", name);                     \
 	})
 
 #define ASSERT_NEQ(actual, unexpected, name)                                                 \
@@ -77,7 +78,7 @@ static inline bool pw_test_check(bool ok, const char *file, int line, const char
 		bool ___ok = ___a != ___u;                                                   \
 		if (!___ok)                                                                  \
 			pw_test_diag("%s: got %lld, expected anything else", name, ___a);    \
-		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_NEQ " name);                \
+		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_NEQ", name);                \
 	})
 
 #define ASSERT_GE(actual, bound, name)                                                       \
@@ -86,7 +87,7 @@ static inline bool pw_test_check(bool ok, const char *file, int line, const char
 		bool ___ok = ___a >= ___b;                                                   \
 		if (!___ok)                                                                  \
 			pw_test_diag("%s: got %lld, expected >= %lld", name, ___a, ___b);    \
-		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_GE " name);                 \
+		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_GE", name);                 \
 	})
 
 /* 0 (or a non-negative value) is success; a negative value is -errno. */
@@ -96,7 +97,7 @@ static inline bool pw_test_check(bool ok, const char *file, int line, const char
 		bool ___ok = ___r >= 0;                                                      \
 		if (!___ok)                                                                  \
 			pw_test_diag("%s: failed: %lld (%s)", name, ___r, strerror((int)-___r)); \
-		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_OK " name);                 \
+		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_OK", name);                 \
 	})
 
 #define ASSERT_ERR(err, name)                                                                \
@@ -105,7 +106,7 @@ static inline bool pw_test_check(bool ok, const char *file, int line, const char
 		bool ___ok = ___r < 0;                                                       \
 		if (!___ok)                                                                  \
 			pw_test_diag("%s: unexpectedly succeeded: %lld", name, ___r);        \
-		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_ERR " name);                \
+		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_ERR", name);                \
 	})
 
 #define ASSERT_OK_PTR(ptr, name)                                                             \
@@ -114,7 +115,7 @@ static inline bool pw_test_check(bool ok, const char *file, int line, const char
 		bool ___ok = ___p != NULL;                                                   \
 		if (!___ok)                                                                  \
 			pw_test_diag("%s: NULL (%s)", name, strerror(errno));                \
-		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_OK_PTR " name);             \
+		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_OK_PTR", name);             \
 	})
 
 #define ASSERT_STREQ(actual, expected, name)                                                 \
@@ -124,7 +125,7 @@ static inline bool pw_test_check(bool ok, const char *file, int line, const char
 		if (!___ok)                                                                  \
 			pw_test_diag("%s: got \"%s\", expected \"%s\"", name,                \
 				     ___a ? ___a : "(null)", ___e ? ___e : "(null)");        \
-		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_STREQ " name);              \
+		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_STREQ", name);              \
 	})
 
 /* Substring check, for error messages that must name an object and a field. */
@@ -135,7 +136,7 @@ static inline bool pw_test_check(bool ok, const char *file, int line, const char
 		if (!___ok)                                                                  \
 			pw_test_diag("%s: \"%s\" does not contain \"%s\"", name,             \
 				     ___h ? ___h : "(null)", ___n ? ___n : "(null)");        \
-		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_HAS " name);                \
+		pw_test_check(___ok, __FILE__, __LINE__, "ASSERT_HAS", name);                \
 	})
 
 /* Skips the whole program (TAP plan 1..0, exit 77) unless running as root. */
