@@ -15,6 +15,8 @@
 #else
 #define PW_INLINE static __always_inline
 #endif
+/* Helpers with more than five arguments: a BPF call passes at most five. */
+#define PW_ALWAYS_INLINE static __always_inline
 
 /* TC return codes (linux/pkt_cls.h is a UAPI header that clashes with vmlinux.h). */
 #define TC_ACT_OK   0

@@ -49,7 +49,8 @@ __noinline __u64 pw_policy_scan(const struct pw_policy_val *v, __u32 port)
  * Looks up one (identity, proto) key and its spilled single port. Returns
  * like pw_policy_scan().
  */
-PW_INLINE __u64 pw_policy_probe(void *inner, const struct pw_policy_val *hdr, __u32 id, __u8 dir,
+PW_ALWAYS_INLINE __u64 pw_policy_probe(void *inner, const struct pw_policy_val *hdr, __u32 id,
+				       __u8 dir,
 				__u8 proto, __u16 port)
 {
 	struct pw_policy_key key = {.identity = id, .dir = dir, .proto = proto};
@@ -129,7 +130,7 @@ __noinline __u64 pw_policy_verdict(__u32 ep_id, __u32 peer_id, __u32 peer_cidr_i
 	return PW_REASON_ALLOW_UNISOLATED;
 }
 
-PW_INLINE void pw_policy_eval(__u32 ep_id, __u8 dir, const struct pw_ipcache_val *peer,
+PW_ALWAYS_INLINE void pw_policy_eval(__u32 ep_id, __u8 dir, const struct pw_ipcache_val *peer,
 			      __u8 proto, __u16 dport, struct pw_policy_result *res)
 {
 	__u64 v = pw_policy_verdict(ep_id, peer->identity, peer->cidr_identity,
