@@ -50,8 +50,7 @@ __noinline __u64 pw_policy_scan(const struct pw_policy_val *v, __u32 port)
  * like pw_policy_scan().
  */
 PW_ALWAYS_INLINE __u64 pw_policy_probe(void *inner, const struct pw_policy_val *hdr, __u32 id,
-				       __u8 dir,
-				__u8 proto, __u16 port)
+				       __u8 dir, __u8 proto, __u16 port)
 {
 	struct pw_policy_key key = {.identity = id, .dir = dir, .proto = proto};
 	const struct pw_policy_val *v;
