@@ -58,12 +58,6 @@ enum pw_xdp_mode {
 	PW_XDP_MODE_SKB,
 };
 
-/** One entry of a pod's policy map. */
-struct pw_policy_entry {
-	struct pw_policy_key key;
-	struct pw_policy_val val;
-};
-
 /**
  * pw_datapath_open() - load (or re-adopt) the datapath under opts->pin_root.
  * Returns 0 and *out, or -errno with *out untouched.

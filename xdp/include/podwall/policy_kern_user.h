@@ -62,6 +62,14 @@ struct pw_policy_val {
 };
 PW_STATIC_ASSERT(sizeof(struct pw_policy_val) == 8 + 12 * PW_POLICY_RANGES, "pw_policy_val layout");
 
+#ifndef __bpf__
+/* One entry of a pod's policy map, as the compiler produces and the loader installs it. */
+struct pw_policy_entry {
+	struct pw_policy_key key;
+	struct pw_policy_val val;
+};
+#endif
+
 /* Size of the inner-map template; real inner maps are sized to their content. */
 #define PW_POLICY_INNER_MAX 1024
 
