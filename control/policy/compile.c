@@ -1627,6 +1627,9 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 	db->unrefd.n = 0;
 	/* 1. ipBlock prefixes: unreference the retired policies', reference the new ones'. */
 	for (i = 0; i < db->retired.n; i++) {
+		/* A version replaced before it was ever compiled never took references. */
+		if (((struct pw_np *)db->retired.v[i])->fresh)
+			continue;
 		err = np_prefixes(db, db->retired.v[i], false);
 		if (err)
 			goto out;
@@ -1717,7 +1720,8 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 			mark_selected_dirty(v);
 	}
 	for (i = 0; i < db->retired.n; i++)
-		mark_selected_dirty(db->retired.v[i]);
+		if (!((struct pw_np *)db->retired.v[i])->fresh)
+			mark_selected_dirty(db->retired.v[i]);
 	/* 5. Entries of the dirty identities that have local endpoints. */
 	i = 0;
 	while (pw_hmap_next(&db->idents, &i, &v)) {
@@ -1739,17 +1743,31 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 		}
 		id->recomputed = true;
 	}
-	/* 6. Endpoints. */
+	/*
+	 * 6. Endpoints. Deleted pods first: one deleted and re-created under the
+	 * same name since the last compile hands its record on, so that the delta
+	 * says "changed" (or nothing) rather than "removed" and "added".
+	 */
+	for (i = 0; i < db->dead_pods.n; i++) {
+		struct podrec *dead = db->dead_pods.v[i], *live;
+
+		if (!dead->ep)
+			continue;
+		live = pw_hmap_gets(&db->pods, dead->ep->id);
+		if (live && !live->ep && live->local) {
+			live->ep = dead->ep;
+			dead->ep = NULL;
+			continue;
+		}
+		err = ep_remove(db, dead, &d);
+		if (err)
+			goto out;
+	}
 	i = 0;
 	while (pw_hmap_next(&db->pods, &i, &v)) {
 		struct podrec *p = v;
 
 		err = p->local ? ep_update(db, p, &d) : ep_remove(db, p, &d);
-		if (err)
-			goto out;
-	}
-	for (i = 0; i < db->dead_pods.n; i++) {
-		err = ep_remove(db, db->dead_pods.v[i], &d);
 		if (err)
 			goto out;
 	}

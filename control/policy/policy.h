@@ -30,10 +30,7 @@ struct pw_addr {
 	uint8_t addr[16]; /* network byte order; IPv4 in [0..3] */
 };
 
-struct pw_policy_entry {
-	struct pw_policy_key key;
-	struct pw_policy_val val;
-};
+/* struct pw_policy_entry: in podwall/policy_kern_user.h, shared with the loader. */
 
 struct pw_ipcache_host_entry {
 	struct pw_host_key key;
