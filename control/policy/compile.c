@@ -51,14 +51,26 @@ struct podrec {
 	struct pw_pod *pod;
 	struct ident *ident; /* NULL for hostNetwork pods */
 	uint32_t *cidr_ids; /* per pod IP */
+	struct pw_addr *inst; /* addresses as of the last compile */
+	size_t ninst;
 	bool local, dirty;
 	struct eprec *ep;
 	struct pw_pod_view view;
 };
 
-struct hostrec {
-	struct pw_ipcache_host_entry e;
-	const char *owner; /* pod id; NULL for the node */
+/*
+ * An address and the pods that claim it (normally one; host-network pods
+ * share the node's). The host map holds the winner's entry; keeping the
+ * claimants lets a pod change update only that pod's addresses.
+ */
+struct ipclaim {
+	struct pw_host_key key;
+	struct podrec **v;
+	size_t n, cap;
+	bool node; /* one of the node's own addresses */
+	bool has_cur, affected;
+	uint32_t node_cidr;
+	struct pw_ipcache_host_entry cur;
 };
 
 struct cookierec {
@@ -91,8 +103,7 @@ struct pw_policy_db {
 	struct cookierec **cookie_v; /* index cookie - 1 */
 	size_t ncookies, capcookies;
 	struct pw_hmap eps; /* "ns/name" -> eprec */
-	struct pw_hmap host; /* pw_host_key -> hostrec (in host_arr) */
-	struct hostrec *host_arr;
+	struct pw_hmap host; /* pw_host_key -> ipclaim */
 	struct pw_hmap lpm; /* pw_lpm_key -> pw_ipcache_lpm_entry (in lpm_arr) */
 	struct pw_ipcache_lpm_entry *lpm_arr;
 	uint8_t lens[2][129]; /* prefix lengths in the LPM map per family, longest first */
@@ -194,6 +205,7 @@ static void podrec_free(struct podrec *p)
 		return;
 	pw_pod_free(p->pod);
 	free(p->cidr_ids);
+	free(p->inst);
 	free(p);
 }
 
@@ -257,7 +269,11 @@ void pw_policy_db_free(struct pw_policy_db **pdb)
 	i = 0;
 	while (pw_hmap_next(&db->eps, &i, &v))
 		eprec_free(v);
-	free(db->host_arr);
+	i = 0;
+	while (pw_hmap_next(&db->host, &i, &v)) {
+		free(((struct ipclaim *)v)->v);
+		free(v);
+	}
 	free(db->lpm_arr);
 	for (i = 0; i < db->retired.n; i++)
 		pw_np_free(db->retired.v[i]);
@@ -1327,14 +1343,14 @@ static uint32_t cidr_id_of(const struct pw_policy_db *db, const struct pw_addr *
 struct pw_ipcache_val pw_policy_lookup(const struct pw_policy_db *db, const struct pw_addr *a)
 {
 	struct pw_host_key hk = { .family = a->family };
-	const struct hostrec *h;
+	const struct ipclaim *h;
 	const struct pw_ipcache_lpm_entry *e;
 	struct pw_ipcache_val world = { .identity = PW_ID_WORLD };
 
 	memcpy(hk.addr, a->addr, a->family == PW_AF_INET ? 4 : 16);
 	h = pw_hmap_get(&db->host, &hk, sizeof(hk));
-	if (h)
-		return h->e.val;
+	if (h && h->has_cur)
+		return h->cur.val;
 	e = lpm_find(db, a);
 	return e ? e->val : world;
 }
@@ -1416,121 +1432,234 @@ oom:
 	return -ENOMEM;
 }
 
-static void host_put(struct pw_hmap *m, struct hostrec *arr, size_t *n, const struct pw_addr *a,
-		     uint32_t identity, uint32_t cidr_id, const char *owner, bool *oom)
+static void host_key_of(const struct pw_addr *a, struct pw_host_key *k)
 {
-	struct hostrec *h = &arr[*n], *old;
-
-	memset(h, 0, sizeof(*h));
-	h->e.key.family = a->family;
-	memcpy(h->e.key.addr, a->addr, a->family == PW_AF_INET ? 4 : 16);
-	h->e.val.identity = identity;
-	h->e.val.cidr_identity = cidr_id;
-	h->owner = owner;
-	old = pw_hmap_get(m, &h->e.key, sizeof(h->e.key));
-	if (old) {
-		/* One address, two owners: the node wins, then the smallest pod name. */
-		if (old->e.val.identity == PW_ID_HOST && identity != PW_ID_HOST)
-			return;
-		if (!(identity == PW_ID_HOST && old->e.val.identity != PW_ID_HOST) &&
-		    (!owner || (old->owner && strcmp(old->owner, owner) <= 0)))
-			return;
-		*old = *h;
-		return;
-	}
-	if (pw_hmap_put(m, &h->e.key, sizeof(h->e.key), h)) {
-		*oom = true;
-		return;
-	}
-	(*n)++;
+	memset(k, 0, sizeof(*k));
+	k->family = a->family;
+	memcpy(k->addr, a->addr, a->family == PW_AF_INET ? 4 : 16);
 }
 
-static int host_rebuild(struct pw_policy_db *db, bool all_cidr, struct pw_policy_delta *d)
+static struct ipclaim *claim_get(struct pw_policy_db *db, const struct pw_addr *a, bool create)
 {
-	struct pw_hmap nm = { 0 };
-	struct hostrec *arr;
-	size_t n = 0, total = db->nnode_ips, i = 0, cap = 0;
-	bool oom = false;
+	struct pw_host_key k;
+	struct ipclaim *c;
+
+	host_key_of(a, &k);
+	c = pw_hmap_get(&db->host, &k, sizeof(k));
+	if (c || !create)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->key = k;
+	if (pw_hmap_put(&db->host, &c->key, sizeof(c->key), c)) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int mark(struct ptrvec *aff, struct ipclaim *c)
+{
+	if (!c || c->affected)
+		return 0;
+	c->affected = true;
+	return vpush(aff, c);
+}
+
+static void claim_del(struct ipclaim *c, const struct podrec *p)
+{
+	for (size_t i = 0; c && i < c->n; i++) {
+		if (c->v[i] == p) {
+			c->v[i] = c->v[--c->n];
+			return;
+		}
+	}
+}
+
+static uint32_t pod_cidr_of(const struct podrec *p, const struct pw_host_key *k)
+{
+	for (size_t i = 0; i < p->pod->nips; i++) {
+		struct pw_host_key pk;
+
+		host_key_of(&p->pod->ips[i], &pk);
+		if (!memcmp(&pk, k, sizeof(pk)))
+			return p->cidr_ids ? p->cidr_ids[i] : 0;
+	}
+	return 0;
+}
+
+/* One address, several owners: the node wins, then host-network pods, then the smallest name. */
+static bool claim_resolve(struct ipclaim *c, struct pw_ipcache_val *out)
+{
+	const struct podrec *best = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (c->node) {
+		out->identity = PW_ID_HOST;
+		out->cidr_identity = c->node_cidr;
+		return true;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		const struct podrec *p = c->v[i];
+
+		if (!best || (p->pod->host_network && !best->pod->host_network) ||
+		    (p->pod->host_network == best->pod->host_network &&
+		     strcmp(p->pod->id, best->pod->id) < 0))
+			best = p;
+	}
+	if (!best)
+		return false;
+	out->identity = best->ident ? best->ident->id : PW_ID_HOST;
+	out->cidr_identity = pod_cidr_of(best, &c->key);
+	return true;
+}
+
+static int delta_host(struct pw_policy_delta *d, size_t *capu, size_t *capd,
+		      const struct ipclaim *c, bool del)
+{
+	if (del) {
+		if (d->n_host_delete == *capd) {
+			struct pw_host_key *n;
+
+			*capd = *capd ? *capd * 2 : 64;
+			n = realloc(d->host_delete, *capd * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			d->host_delete = n;
+		}
+		d->host_delete[d->n_host_delete++] = c->key;
+		return 0;
+	}
+	if (d->n_host_upsert == *capu) {
+		struct pw_ipcache_host_entry *n;
+
+		*capu = *capu ? *capu * 2 : 64;
+		n = realloc(d->host_upsert, *capu * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		d->host_upsert = n;
+	}
+	d->host_upsert[d->n_host_upsert++] = c->cur;
+	return 0;
+}
+
+/*
+ * Host entries of changed pods only, or of every address when the prefixes
+ * (hence every CIDR identity) or the node changed.
+ */
+static int host_update(struct pw_policy_db *db, bool full, struct pw_policy_delta *d)
+{
+	struct ptrvec aff = { 0 };
+	size_t i = 0, capu = 0, capd = 0;
+	int err = 0;
 	void *v;
 
-	while (pw_hmap_next(&db->pods, &i, &v))
-		total += ((struct podrec *)v)->pod->nips;
-	arr = calloc(total + 1, sizeof(*arr));
-	if (!arr)
-		return -ENOMEM;
-	for (i = 0; i < db->nnode_ips; i++) {
-		if (all_cidr)
-			db->node_cidr_ids[i] = cidr_id_of(db, &db->node_ips[i]);
-		host_put(&nm, arr, &n, &db->node_ips[i], PW_ID_HOST, db->node_cidr_ids[i], NULL,
-			 &oom);
+	if (full) {
+		while (pw_hmap_next(&db->host, &i, &v)) {
+			((struct ipclaim *)v)->node = false;
+			err = mark(&aff, v);
+			if (err)
+				goto out;
+		}
+		for (i = 0; i < db->nnode_ips; i++) {
+			struct ipclaim *c = claim_get(db, &db->node_ips[i], true);
+
+			if (!c) {
+				err = -ENOMEM;
+				goto out;
+			}
+			c->node = true;
+			c->node_cidr = cidr_id_of(db, &db->node_ips[i]);
+			err = mark(&aff, c);
+			if (err)
+				goto out;
+		}
+	}
+	for (i = 0; i < db->dead_pods.n; i++) {
+		struct podrec *p = db->dead_pods.v[i];
+
+		for (size_t k = 0; k < p->ninst; k++) {
+			struct ipclaim *c = claim_get(db, &p->inst[k], false);
+
+			claim_del(c, p);
+			err = mark(&aff, c);
+			if (err)
+				goto out;
+		}
 	}
 	i = 0;
 	while (pw_hmap_next(&db->pods, &i, &v)) {
 		struct podrec *p = v;
+		struct pw_addr *inst;
 
-		if (!p->cidr_ids || all_cidr || p->dirty) {
-			free(p->cidr_ids);
-			p->cidr_ids = calloc(p->pod->nips + 1, sizeof(*p->cidr_ids));
-			if (!p->cidr_ids) {
-				oom = true;
-				break;
-			}
-			for (size_t k = 0; k < p->pod->nips; k++)
-				p->cidr_ids[k] = cidr_id_of(db, &p->pod->ips[k]);
+		if (!p->dirty && !full)
+			continue;
+		free(p->cidr_ids);
+		p->cidr_ids = calloc(p->pod->nips + 1, sizeof(*p->cidr_ids));
+		if (!p->cidr_ids) {
+			err = -ENOMEM;
+			goto out;
 		}
 		for (size_t k = 0; k < p->pod->nips; k++)
-			host_put(&nm, arr, &n, &p->pod->ips[k],
-				 p->ident ? p->ident->id : PW_ID_HOST, p->cidr_ids[k], p->pod->id,
-				 &oom);
-	}
-	if (oom)
-		goto oom;
-	for (i = 0; i < n; i++) {
-		struct hostrec *h = &arr[i], *old;
+			p->cidr_ids[k] = cidr_id_of(db, &p->pod->ips[k]);
+		if (!p->dirty)
+			continue; /* its claims are already marked */
+		for (size_t k = 0; k < p->ninst; k++) {
+			struct ipclaim *c = claim_get(db, &p->inst[k], false);
 
-		if (pw_hmap_get(&nm, &h->e.key, sizeof(h->e.key)) != h)
-			continue; /* lost to another owner */
-		old = pw_hmap_get(&db->host, &h->e.key, sizeof(h->e.key));
-		if (old && !memcmp(&old->e.val, &h->e.val, sizeof(h->e.val)))
-			continue;
-		if (d->n_host_upsert == cap) {
-			struct pw_ipcache_host_entry *nu;
-
-			cap = cap ? cap * 2 : 64;
-			nu = realloc(d->host_upsert, cap * sizeof(*nu));
-			if (!nu)
-				goto oom;
-			d->host_upsert = nu;
+			claim_del(c, p);
+			err = mark(&aff, c);
+			if (err)
+				goto out;
 		}
-		d->host_upsert[d->n_host_upsert++] = h->e;
-	}
-	i = 0;
-	cap = 0;
-	while (pw_hmap_next(&db->host, &i, &v)) {
-		struct hostrec *old = v;
-
-		if (pw_hmap_get(&nm, &old->e.key, sizeof(old->e.key)))
-			continue;
-		if (d->n_host_delete == cap) {
-			struct pw_host_key *nd;
-
-			cap = cap ? cap * 2 : 64;
-			nd = realloc(d->host_delete, cap * sizeof(*nd));
-			if (!nd)
-				goto oom;
-			d->host_delete = nd;
+		inst = calloc(p->pod->nips + 1, sizeof(*inst));
+		if (!inst) {
+			err = -ENOMEM;
+			goto out;
 		}
-		d->host_delete[d->n_host_delete++] = old->e.key;
+		memcpy(inst, p->pod->ips, p->pod->nips * sizeof(*inst));
+		free(p->inst);
+		p->inst = inst;
+		p->ninst = p->pod->nips;
+		for (size_t k = 0; k < p->ninst; k++) {
+			struct ipclaim *c = claim_get(db, &p->inst[k], true);
+
+			if (!c || vpush_raw((void ***)&c->v, &c->n, &c->cap, p)) {
+				err = -ENOMEM;
+				goto out;
+			}
+			err = mark(&aff, c);
+			if (err)
+				goto out;
+		}
 	}
-	pw_hmap_clear(&db->host);
-	free(db->host_arr);
-	db->host = nm;
-	db->host_arr = arr;
-	return 0;
-oom:
-	pw_hmap_clear(&nm);
-	free(arr);
-	return -ENOMEM;
+	for (i = 0; i < aff.n; i++) {
+		struct ipclaim *c = aff.v[i];
+		struct pw_ipcache_val val;
+
+		c->affected = false;
+		if (!claim_resolve(c, &val)) {
+			if (c->has_cur)
+				err = err ? err : delta_host(d, &capu, &capd, c, true);
+			pw_hmap_del(&db->host, &c->key, sizeof(c->key));
+			free(c->v);
+			free(c);
+			continue;
+		}
+		if (c->has_cur && !memcmp(&c->cur.val, &val, sizeof(val)))
+			continue;
+		c->cur.key = c->key;
+		c->cur.val = val;
+		c->has_cur = true;
+		if (!err)
+			err = delta_host(d, &capu, &capd, c, false);
+	}
+out:
+	for (; i < aff.n; i++)
+		((struct ipclaim *)aff.v[i])->affected = false;
+	free(aff.v);
+	return err;
 }
 
 /* ---------------- compile ---------------- */
@@ -1773,7 +1902,7 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 	}
 	/* 7. Host entries. */
 	if (pods_changed || prefixes_changed || db->node_dirty || !db->compiled) {
-		err = host_rebuild(db, prefixes_changed || db->node_dirty || !db->compiled, &d);
+		err = host_update(db, prefixes_changed || db->node_dirty || !db->compiled, &d);
 		if (err)
 			goto out;
 	}
@@ -1900,7 +2029,8 @@ static void build_views(const struct pw_policy_db *cdb)
 	qsort(db->pod_views, n, sizeof(*db->pod_views), podv_cmp);
 	i = n = 0;
 	while (pw_hmap_next(&db->host, &i, &v))
-		db->host_v[n++] = ((struct hostrec *)v)->e;
+		if (((struct ipclaim *)v)->has_cur)
+			db->host_v[n++] = ((struct ipclaim *)v)->cur;
 	db->nhost_v = n;
 	qsort(db->host_v, n, sizeof(*db->host_v), hostv_cmp);
 	i = n = 0;
