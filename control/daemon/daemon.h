@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * podwalld internals: one struct pw_daemon owned by main(), shared by the
+ * event loop (loop.c), the API server (api.c), the endpoint registry
+ * (registry.c), the manifest source (source.c) and the map sync (sync.c).
+ * Everything runs on the one event-loop thread: no locking.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "datapath.h"
+#include "policy.h"
+
+#define PW_DAEMON_STATE_FILE "endpoints.json"
+#define PW_DAEMON_MAX_UPLINKS 16
+#define PW_DAEMON_MAX_IPS 4
+
+struct ring_buffer;
+
+struct pw_daemon_opts {
+	const char *manifests;	/* NULL: no manifest source */
+	const char *node_name;
+	const char *pin_root;
+	const char *socket;
+	const char *queue_dir;
+	const char *state_dir;
+	const char *uplinks[PW_DAEMON_MAX_UPLINKS];
+	int nuplinks;
+	bool deny_host;
+};
+
+/* A local pod as the CNI plugin registered it. Slot ep_id of pw_daemon.eps. */
+struct pw_ep {
+	bool used;
+	uint32_t ep_id;
+	char *container_id, *ifname, *netns, *ns, *pod, *uid, *host_ifname, *mac;
+	int host_ifindex;
+	char *ips[PW_DAEMON_MAX_IPS]; /* addresses without prefix length */
+	struct pw_host_key keys[PW_DAEMON_MAX_IPS];
+	int nips;
+	uint32_t identity; /* as last written to pw_endpoints */
+	bool ready;
+};
+
+struct pw_daemon {
+	struct pw_daemon_opts o;
+	struct pw_datapath *dp;
+	struct pw_policy_db *db;
+	struct pw_ep eps[PW_MAX_ENDPOINTS]; /* index = endpoint id; 0 unused */
+
+	/* Manifest source: current objects, "Kind/ns/name" -> {"file", "object"}. */
+	json_t *objs;
+	uint64_t generation; /* applied manifest reloads */
+	char last_error[PW_ERRMSG_MAX + 256];
+
+	/* Event loop. */
+	int epfd, sigfd, tickfd, debouncefd, inofd, listenfd;
+	struct ring_buffer *rb;
+	bool ready, stop, tick_pending;
+	const char *not_ready_reason;
+	uint64_t events_verdict, events_drop, events_other;
+	uint32_t epoch; /* datapath epoch after the last bump */
+	struct pw_addr node_addrs[64];
+	size_t n_node_addrs;
+	int nclients;
+};
+
+/* Event-loop sources; the epoll data pointer points at one of these. */
+struct pw_source {
+	void (*fn)(struct pw_daemon *d, struct pw_source *s, uint32_t events);
+};
+
+int pw_loop_add(struct pw_daemon *d, int fd, uint32_t events, struct pw_source *s);
+int pw_loop_mod(struct pw_daemon *d, int fd, uint32_t events, struct pw_source *s);
+void pw_loop_del(struct pw_daemon *d, int fd);
+int pw_loop_setup(struct pw_daemon *d);
+int pw_loop_run(struct pw_daemon *d);
+
+/* api.c */
+int pw_api_listen(struct pw_daemon *d);
+void pw_api_tick(struct pw_daemon *d);
+void pw_api_close(struct pw_daemon *d);
+json_t *pw_daemon_handle(struct pw_daemon *d, json_t *req);
+
+/* registry.c */
+int pw_registry_load(struct pw_daemon *d);
+int pw_registry_save(struct pw_daemon *d);
+struct pw_ep *pw_ep_find(struct pw_daemon *d, const char *cid, const char *ifname);
+int pw_ep_add(struct pw_daemon *d, json_t *req, char *err, size_t errlen);
+int pw_ep_del(struct pw_daemon *d, struct pw_ep *ep);
+int pw_queue_apply(struct pw_daemon *d);
+void pw_ep_clear(struct pw_ep *ep);
+
+/* source.c */
+int pw_source_start(struct pw_daemon *d);
+int pw_source_reload(struct pw_daemon *d);
+void pw_source_on_inotify(struct pw_daemon *d);
+
+/* sync.c */
+int pw_sync_pod(struct pw_daemon *d, const char *ns, const char *name, char *errmsg);
+int pw_sync_apply(struct pw_daemon *d, bool force_epoch);
+int pw_sync_endpoint(struct pw_daemon *d, struct pw_ep *ep);
+int pw_sync_full(struct pw_daemon *d);
+int pw_sync_node_addrs(struct pw_daemon *d);
+int pw_daemon_uninstall(const struct pw_daemon_opts *o);
+
+void pw_daemon_set_error(struct pw_daemon *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* podwalld: the node daemon. main() only parses flags and wires the parts together. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <net/if.h>
+
+#include <bpf/libbpf.h>
+
+#include "api.h"
+#include "daemon.h"
+#include "log.h"
+
+#define STATE_DIR_DEFAULT "/run/podwall"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: podwalld [OPTIONS]\n"
+		"The podwall node daemon: keeps the eBPF datapath's maps in sync with the\n"
+		"NetworkPolicies, Namespaces and Pods, and serves the CNI plugin and podwallctl.\n"
+		"It always runs in the foreground (systemd or Kubernetes supervise it).\n\n"
+		"  -m, --manifests DIR   YAML/JSON manifests to enforce (watched with inotify)\n"
+		"  -n, --node-name NAME  this node's name (default: the hostname)\n"
+		"  -P, --pin-root DIR    bpffs directory of the pinned state (default %s)\n"
+		"  -s, --socket PATH     API socket (default %s)\n"
+		"  -q, --queue-dir DIR   CNI DEL queue (default %s)\n"
+		"  -S, --state-dir DIR   where the endpoint registry is kept (default %s)\n"
+		"  -u, --uplink IFNAME   attach the XDP program to an uplink (repeatable)\n"
+		"  -H, --deny-host       do not let the node reach its pods unconditionally\n"
+		"  -f, --foreground      accepted for compatibility: always the case\n"
+		"      --uninstall       detach every pod and uplink, remove the pins and exit\n"
+		"  -v, --verbose         more logs (-vv: debug, libbpf too)\n"
+		"  -h, --help            this text\n",
+		PW_PIN_ROOT, PW_API_SOCKET_DEFAULT, PW_API_QUEUE_DIR_DEFAULT, STATE_DIR_DEFAULT);
+}
+
+static int attach_uplinks(struct pw_daemon *d)
+{
+	static const char *const modes[] = { "auto", "native", "generic (skb)" };
+
+	for (int i = 0; i < d->o.nuplinks; i++) {
+		int ifindex = (int)if_nametoindex(d->o.uplinks[i]), err;
+		enum pw_xdp_mode used;
+
+		if (!ifindex)
+			return pr_err_r(-errno, "uplink %s", d->o.uplinks[i]);
+		err = pw_datapath_attach_uplink(d->dp, ifindex, PW_XDP_MODE_AUTO, &used);
+		if (err)
+			return err;
+		pr_info("uplink %s: pw_node_xdp attached in %s mode", d->o.uplinks[i], modes[used]);
+	}
+	return 0;
+}
+
+/* Everything before the socket opens: nobody is answered until the state is whole again. */
+static int start(struct pw_daemon *d)
+{
+	struct pw_datapath_opts dopts = { .pin_root = d->o.pin_root, .deny_host = d->o.deny_host };
+	char msg[PW_ERRMSG_MAX];
+	int err, n;
+
+	if (mkdir(d->o.state_dir, 0700) && errno != EEXIST)
+		return pr_err_r(-errno, "create %s", d->o.state_dir);
+	err = pw_datapath_open(&d->dp, &dopts);
+	if (err)
+		return pr_err_r(err, "open the datapath under %s", d->o.pin_root);
+	err = pw_policy_db_new(&d->db);
+	if (err)
+		return err;
+	err = pw_sync_node_addrs(d);
+	if (err < 0)
+		return err;
+
+	n = pw_registry_load(d);
+	for (size_t i = 1; i < PW_MAX_ENDPOINTS; i++) {
+		struct pw_ep *ep = &d->eps[i];
+
+		if (!ep->used)
+			continue;
+		/* Swaps the program on the hooks in place: the veth is never unfiltered. */
+		err = pw_datapath_attach_pod(d->dp, ep->host_ifindex);
+		if (err)
+			pr_err("endpoint %u %s/%s: re-attach failed; keeping it", ep->ep_id, ep->ns,
+			       ep->pod);
+		if (pw_sync_pod(d, ep->ns, ep->pod, msg))
+			pr_err("endpoint %u: Pod %s/%s: %s", ep->ep_id, ep->ns, ep->pod, msg);
+	}
+	if (n > 0)
+		pr_info("re-adopted %d endpoint(s) from %s", n, d->o.state_dir);
+	err = pw_source_start(d);
+	if (err)
+		return err;
+	n = pw_queue_apply(d);
+	if (n > 0)
+		pr_info("applied %d queued endpoint deletion(s)", n);
+	err = pw_sync_full(d);
+	if (err)
+		pr_err("initial map sync incomplete: %s", strerror(-err));
+	err = pw_registry_save(d);
+	if (err)
+		return err;
+	return attach_uplinks(d);
+}
+
+static void stop(struct pw_daemon *d)
+{
+	pw_api_close(d);
+	ring_buffer__free(d->rb);
+	for (size_t i = 1; i < PW_MAX_ENDPOINTS; i++)
+		pw_ep_clear(&d->eps[i]);
+	json_decref(d->objs);
+	pw_policy_db_free(&d->db);
+	/* Pins and attachments stay: the datapath enforces until we are back. */
+	pw_datapath_free(&d->dp);
+	if (d->epfd >= 0)
+		close(d->epfd);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_UNINSTALL = 0x100 };
+	static const struct option opts[] = {
+		{ "manifests", required_argument, NULL, 'm' },
+		{ "node-name", required_argument, NULL, 'n' },
+		{ "pin-root", required_argument, NULL, 'P' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "queue-dir", required_argument, NULL, 'q' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "uplink", required_argument, NULL, 'u' },
+		{ "deny-host", no_argument, NULL, 'H' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "uninstall", no_argument, NULL, OPT_UNINSTALL },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static struct pw_daemon d = { .epfd = -1, .sigfd = -1, .tickfd = -1, .debouncefd = -1,
+				      .inofd = -1, .listenfd = -1 };
+	char host[256] = "";
+	bool uninstall = false;
+	int c, verbose = 0, err;
+
+	d.o.pin_root = PW_PIN_ROOT;
+	d.o.socket = PW_API_SOCKET_DEFAULT;
+	d.o.queue_dir = PW_API_QUEUE_DIR_DEFAULT;
+	d.o.state_dir = STATE_DIR_DEFAULT;
+	while ((c = getopt_long(argc, argv, "m:n:P:s:q:S:u:Hfvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			d.o.manifests = optarg;
+			break;
+		case 'n':
+			d.o.node_name = optarg;
+			break;
+		case 'P':
+			d.o.pin_root = optarg;
+			break;
+		case 's':
+			d.o.socket = optarg;
+			break;
+		case 'q':
+			d.o.queue_dir = optarg;
+			break;
+		case 'S':
+			d.o.state_dir = optarg;
+			break;
+		case 'u':
+			if (d.o.nuplinks == PW_DAEMON_MAX_UPLINKS) {
+				fprintf(stderr, "podwalld: at most %d uplinks\n",
+					PW_DAEMON_MAX_UPLINKS);
+				return 2;
+			}
+			d.o.uplinks[d.o.nuplinks++] = optarg;
+			break;
+		case 'H':
+			d.o.deny_host = true;
+			break;
+		case 'f':
+			break;
+		case OPT_UNINSTALL:
+			uninstall = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "podwalld: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	pw_log_set_level(verbose >= 2 ? PW_LOG_DEBUG : verbose ? PW_LOG_INFO : PW_LOG_WARN);
+	pw_log_libbpf_init();
+	if (!d.o.node_name) {
+		gethostname(host, sizeof(host) - 1);
+		d.o.node_name = host;
+	}
+	if (uninstall)
+		return pw_daemon_uninstall(&d.o) ? 1 : 0;
+
+	err = start(&d) ?: pw_loop_setup(&d) ?: pw_api_listen(&d);
+	if (!err) {
+		d.ready = true;
+		pr_info("ready: node %s, %s, socket %s", d.o.node_name,
+			d.o.manifests ? d.o.manifests : "no manifest source", d.o.socket);
+		err = pw_loop_run(&d);
+	}
+	stop(&d);
+	return err ? 1 : 0;
+}
