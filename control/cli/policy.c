@@ -605,7 +605,7 @@ static int do_matrix(int argc, char **argv)
 								  : json_boolean(allowed[i * n + k]));
 				if (i != k && allowed[i * n + k])
 					json_array_append_new(edges,
-							      json_pack("[s, s+++]", id, pods[k]->ns,
+							      json_pack("[s, s++]", id, pods[k]->ns,
 									"/", pods[k]->name));
 			}
 			json_array_append_new(jm, row);
