@@ -39,6 +39,7 @@ struct ident {
 	size_t nlocal; /* local endpoints with this identity */
 	struct eset *es, *old_es;
 	bool dirty, dead, recomputed;
+	bool patch; /* only identities appeared or disappeared among its peers */
 };
 
 struct eprec {
@@ -872,14 +873,24 @@ static void mark_selected_dirty(struct pw_np *np)
 		((struct ident *)np->selected[i])->dirty = true;
 }
 
+static void mark_selected_patch(struct pw_np *np)
+{
+	for (size_t i = 0; i < np->nselected; i++)
+		((struct ident *)np->selected[i])->patch = true;
+}
+
 /*
- * Brings a policy's peer match lists and selection up to date. Returns 1 if
- * the identities it selects need their entries recomputed, 0 if not.
+ * Brings a policy's peer match lists and selection up to date. Returns
+ * TOUCH_FULL if the identities it selects need their entries recomputed,
+ * TOUCH_PATCH if only label identities appeared or disappeared among its
+ * peers (their entries can be patched), 0 if neither.
  */
+#define TOUCH_FULL  1
+#define TOUCH_PATCH 2
 static int np_update(struct pw_policy_db *db, struct pw_np *np, bool labels_changed,
 		     bool prefixes_changed)
 {
-	bool touched = np->fresh;
+	bool touched = np->fresh, patch = false;
 	int err;
 
 	for (int d = 0; d < 2; d++) {
@@ -914,7 +925,7 @@ static int np_update(struct pw_policy_db *db, struct pw_np *np, bool labels_chan
 				if (pe->is_block || !labels_changed)
 					continue;
 				if (prune_dead(pe->match, &pe->nmatch))
-					touched = true;
+					patch = true;
 				before = pe->nmatch;
 				for (size_t a = 0; a < db->added.n; a++) {
 					struct ident *i = db->added.v[a];
@@ -924,12 +935,12 @@ static int np_update(struct pw_policy_db *db, struct pw_np *np, bool labels_chan
 						return -ENOMEM;
 				}
 				if (pe->nmatch != before)
-					touched = true;
+					patch = true;
 			}
 		}
 	}
 	if (labels_changed && !np->fresh && has_any_named_egress(np))
-		touched = true;
+		patch = true;
 	/* Selection: new identities are dirty anyway, so only the list needs updating. */
 	if (np->fresh) {
 		size_t i = 0;
@@ -948,7 +959,7 @@ static int np_update(struct pw_policy_db *db, struct pw_np *np, bool labels_chan
 				      db->added.v[a]))
 				return -ENOMEM;
 	}
-	return touched;
+	return touched ? TOUCH_FULL : patch ? TOUCH_PATCH : 0;
 }
 
 /* ---------------- per-identity entries ---------------- */
@@ -1271,6 +1282,103 @@ static int ident_compute(struct pw_policy_db *db, struct ident *self, struct ese
 		if (a->key.identity == PW_ID_ANY && a->key.proto == 0 && iso[a->key.dir])
 			flags = PW_POLICY_F_ISOLATED;
 		err = acc_emit(a, flags, &es->v, &es->n, &cap);
+		if (err)
+			goto out;
+	}
+	if (es->n)
+		qsort(es->v, es->n, sizeof(*es->v), entry_cmp);
+	*out = es;
+	es = NULL;
+out:
+	eset_free(es);
+	accset_free(&s);
+	return err;
+}
+
+/* One rule's entries for one new peer identity a only (see ident_patch()). */
+static void rule_emit_one(struct accset *s, const struct pw_np *np, const struct ident *self,
+			  int dir, const struct pw_rule *ru, const struct ident *a)
+{
+	bool match = false;
+
+	if (!ru->npeers) {
+		/* Keyed PW_ID_ANY, except egress named ports, which expand per identity. */
+		for (size_t p = 0; dir == PW_DIR_EGRESS && p < ru->nports; p++)
+			if (ru->ports[p].name)
+				resolve_named(s, a, a->id, dir, &ru->ports[p], ru->cookie);
+		return;
+	}
+	for (size_t p = 0; p < ru->npeers && !match; p++)
+		match = !ru->peers[p].is_block && peer_matches(np, &ru->peers[p], a);
+	if (!match)
+		return;
+	if (!ru->nports)
+		acc_add(s, a->id, dir, 0, 0, 65535, ru->cookie);
+	for (size_t p = 0; p < ru->nports; p++) {
+		const struct pw_np_port *pp = &ru->ports[p];
+
+		if (!pp->name)
+			acc_add(s, a->id, dir, pp->proto, pp->port, pp->end_port, ru->cookie);
+		else
+			resolve_named(s, dir == PW_DIR_INGRESS ? self : a, a->id, dir, pp,
+				      ru->cookie);
+	}
+}
+
+static bool dead_label(const struct pw_policy_db *db, uint32_t id)
+{
+	const struct ident *i;
+
+	if (id < PW_ID_FIRST_LABEL || id >= PW_ID_FIRST_CIDR)
+		return false;
+	i = pw_hmap_get(&db->ids, &id, sizeof(id));
+	return !i || i->dead;
+}
+
+/*
+ * Label identities only appeared or disappeared among an identity's peers.
+ * Entries are keyed by peer identity, so no other key can change: drop the
+ * keys of the dead ones, compute the keys of the new ones. This keeps a pod
+ * label change (a new identity matched by many policies) cheap.
+ */
+static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset **out)
+{
+	struct nslist *l = nslist_get(db, self->ns, false);
+	const struct eset *old = self->es;
+	struct accset s = { 0 };
+	struct eset *es;
+	size_t cap = old->n + 16;
+	int err = 0;
+
+	for (size_t k = 0; l && k < l->n; k++) {
+		const struct pw_np *np = l->v[k];
+
+		if (!pw_selector_match(&np->sel, &self->pl))
+			continue;
+		for (int d = 0; d < 2; d++) {
+			if (!np->types[d])
+				continue;
+			for (size_t r = 0; r < np->nrules[d]; r++)
+				for (size_t a = 0; a < db->added.n; a++) {
+					const struct ident *ai = db->added.v[a];
+
+					if (!ai->is_cidr && !ai->dead)
+						rule_emit_one(&s, np, self, d, &np->rules[d][r], ai);
+				}
+		}
+	}
+	es = calloc(1, sizeof(*es));
+	if (es)
+		es->v = malloc(cap * sizeof(*es->v));
+	if (s.oom || !es || !es->v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < old->n; i++)
+		if (!dead_label(db, old->v[i].key.identity))
+			es->v[es->n++] = old->v[i];
+	for (size_t k = 0; k < s.n; k++) {
+		err = acc_emit(s.v[k], 0, &es->v, &es->n, &cap);
 		if (err)
 			goto out;
 	}
@@ -1845,8 +1953,10 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 			err = t;
 			goto out;
 		}
-		if (t)
+		if (t == TOUCH_FULL)
 			mark_selected_dirty(v);
+		else if (t == TOUCH_PATCH)
+			mark_selected_patch(v);
 	}
 	for (i = 0; i < db->retired.n; i++)
 		if (!((struct pw_np *)db->retired.v[i])->fresh)
@@ -1863,9 +1973,12 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 			id->es = NULL;
 			continue;
 		}
-		if (!id->dirty && id->es)
+		if (!id->dirty && id->es && !id->patch)
 			continue;
-		err = ident_compute(db, id, &id->es);
+		if (id->dirty || !id->es)
+			err = ident_compute(db, id, &id->es);
+		else
+			err = ident_patch(db, id, &id->es);
 		if (err) {
 			id->es = id->old_es;
 			goto out;
@@ -1916,6 +2029,7 @@ out:
 			eset_free(id->old_es);
 		id->old_es = NULL;
 		id->dirty = false;
+		id->patch = false;
 		id->recomputed = false;
 	}
 	if (!err) {
