@@ -33,3 +33,5 @@ void pw_json_print(json_t *v);
 
 /* Command groups. */
 int do_policy(int argc, char **argv);
+int do_daemon_status(int argc, char **argv); /* daemon_cmds.c */
+int do_daemon_endpoints(int argc, char **argv);

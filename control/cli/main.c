@@ -80,6 +80,8 @@ int pw_cmd_dispatch(const struct pw_cmd *cmds, const char *level, int argc, char
 
 static const struct pw_cmd top_cmds[] = {
 	{ "policy", do_policy, "compile, test and explain NetworkPolicies offline" },
+	{ "status", do_daemon_status, "podwalld: readiness, counts, epoch, source" },
+	{ "endpoints", do_daemon_endpoints, "podwalld: endpoints with their counters" },
 	{ 0 },
 };
 

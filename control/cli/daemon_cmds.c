@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* podwallctl status | endpoints: ask the running podwalld over its API socket. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "cli.h"
+
+struct daemon_opts {
+	const char *socket;
+};
+
+/* Per-command options; -j/-p are accepted after the command word too. */
+static int parse_opts(int argc, char **argv, struct daemon_opts *o, const char *usage)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	o->socket = getenv("PODWALL_SOCKET");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:jph", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'j':
+			pw_cli.json = true;
+			break;
+		case 'p':
+			pw_cli.json = pw_cli.pretty = true;
+			break;
+		case 'h':
+			printf("Usage: podwallctl %s [-s|--socket PATH] [-j|-p]\n"
+			       "The socket defaults to $PODWALL_SOCKET, else %s.\n",
+			       usage, PW_API_SOCKET_DEFAULT);
+			return 1;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		p_err("%s: unexpected argument \"%s\"", usage, argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* One request; on failure prints the error (JSON mode: {"error": ...}) and returns NULL. */
+static json_t *call(const struct daemon_opts *o, const char *cmd)
+{
+	json_t *req = json_pack("{s:s}", "cmd", cmd), *resp = NULL;
+	const char *sock = o->socket ?: PW_API_SOCKET_DEFAULT, *msg;
+	int err;
+
+	err = pw_api_call(sock, req, 0, &resp);
+	json_decref(req);
+	if (err) {
+		p_err("podwalld at %s: %s%s", sock, strerror(-err),
+		      pw_api_err_is_down(err) ? " (is podwalld running?)" : "");
+		return NULL;
+	}
+	if (!pw_api_resp_ok(resp, &msg, NULL)) {
+		p_err("podwalld: %s", msg ?: "error");
+		json_decref(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+static json_int_t num(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static const char *s_or(json_t *o, const char *k, const char *def)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s && *s ? s : def;
+}
+
+int do_daemon_status(int argc, char **argv)
+{
+	struct daemon_opts o;
+	json_t *r;
+	int err = parse_opts(argc, argv, &o, "status");
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	r = call(&o, "status");
+	if (!r)
+		return 1;
+	if (pw_cli.json) {
+		json_object_del(r, "ok");
+		pw_json_print(r);
+		return 0;
+	}
+	printf("ready:      %s%s%s\n", json_is_true(json_object_get(r, "ready")) ? "yes" : "no",
+	       *s_or(r, "reason", "") ? " - " : "", s_or(r, "reason", ""));
+	printf("node:       %s\n", s_or(r, "node", "-"));
+	printf("endpoints:  %lld\n", (long long)num(r, "endpoints"));
+	printf("policies:   %lld\n", (long long)num(r, "policies"));
+	printf("epoch:      %lld\n", (long long)num(r, "epoch"));
+	printf("generation: %lld\n", (long long)num(r, "generation"));
+	printf("source:     %s\n", s_or(r, "source", "-"));
+	printf("pin root:   %s\n", s_or(r, "pin_root", "-"));
+	printf("last error: %s\n", s_or(r, "last_error", "none"));
+	json_decref(r);
+	return 0;
+}
+
+int do_daemon_endpoints(int argc, char **argv)
+{
+	struct daemon_opts o;
+	json_t *r, *eps, *ep;
+	size_t i;
+	int err = parse_opts(argc, argv, &o, "endpoints");
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	r = call(&o, "endpoints");
+	if (!r)
+		return 1;
+	eps = json_object_get(r, "endpoints");
+	if (pw_cli.json) {
+		pw_json_print(json_incref(eps));
+		json_decref(r);
+		return 0;
+	}
+	printf("%-4s %-32s %-16s %-18s %-5s %10s %10s %10s %10s\n", "ID", "POD", "INTERFACE",
+	       "IPS", "READY", "IN-ALLOW", "IN-DROP", "EG-ALLOW", "EG-DROP");
+	json_array_foreach(eps, i, ep) {
+		json_t *ips = json_object_get(ep, "ips"), *ing = json_object_get(ep, "ingress");
+		json_t *eg = json_object_get(ep, "egress"), *ip;
+		char pod[256], addrs[256] = "";
+		size_t j, l = 0;
+
+		snprintf(pod, sizeof(pod), "%s/%s", s_or(ep, "namespace", "?"), s_or(ep, "pod", "?"));
+		json_array_foreach(ips, j, ip) {
+			int n = snprintf(addrs + l, sizeof(addrs) - l, "%s%s", j ? "," : "",
+					 json_string_value(ip) ?: "?");
+
+			if (n < 0 || (size_t)n >= sizeof(addrs) - l)
+				break;
+			l += (size_t)n;
+		}
+		printf("%-4lld %-32s %-16s %-18s %-5s %10lld %10lld %10lld %10lld\n",
+		       (long long)num(ep, "id"), pod, s_or(ep, "interface", "-"),
+		       *addrs ? addrs : "-", json_is_true(json_object_get(ep, "ready")) ? "yes" : "no",
+		       (long long)num(ing, "allowed"), (long long)num(ing, "dropped"),
+		       (long long)num(eg, "allowed"), (long long)num(eg, "dropped"));
+	}
+	json_decref(r);
+	return 0;
+}

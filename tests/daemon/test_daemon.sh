@@ -1,0 +1,332 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# podwalld end to end: the real daemon, the real CNI chain (ptp + host-local,
+# then the podwall plugin), real traffic between pods in network namespaces.
+# Everything lives in a private world (unshare -n -m): its own host netns, its
+# own bpffs pin root and /run/netns, a temporary directory; nothing leaks out.
+#
+# Environment: PODWALLD, PODWALLCTL, PW_CNI_PLUGIN (built binaries), CNI_PATH
+# (default /usr/lib/cni). V=1 shows the daemon's log on failure. Needs root,
+# ip, socat, nc (netcat-openbsd), jq.
+
+set -u
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root (netns, bpffs, CAP_BPF)"
+	exit 77
+fi
+for t in ip socat nc jq unshare; do
+	if ! command -v "$t" >/dev/null; then
+		echo "1..0 # SKIP $t not installed"
+		exit 77
+	fi
+done
+CNI_PATH=${CNI_PATH:-/usr/lib/cni}
+if [ ! -x "$CNI_PATH/ptp" ] || [ ! -x "$CNI_PATH/host-local" ]; then
+	echo "1..0 # SKIP ptp/host-local CNI plugins not in $CNI_PATH"
+	exit 77
+fi
+: "${PODWALLD:?}" "${PODWALLCTL:?}" "${PW_CNI_PLUGIN:?}"
+
+# Re-run inside the private world; its network and mounts die with it.
+if [ -z "${PW_DAEMON_TEST_WORLD:-}" ]; then
+	exec env PW_DAEMON_TEST_WORLD=1 unshare -n -m --propagation private "$0" "$@"
+fi
+
+TMP=$(mktemp -d /tmp/pw-daemon-test.XXXXXX)
+PIN=/sys/fs/bpf/podwall-test-$$
+SOCK=$TMP/run/podwalld.sock
+STATE=$TMP/state
+QUEUE=$TMP/queue
+MAN=$TMP/manifests
+LOG=$TMP/podwalld.log
+NET=10.99.50.0/24
+DPID=
+PIDS=()
+export PODWALL_SOCKET=$SOCK
+
+cleanup() {
+	local p
+	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
+	[ -n "${LL_PID:-}" ] && kill "$LL_PID" 2>/dev/null
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for p in a b c; do ip netns del "pwd-$p" 2>/dev/null; done
+	umount /run/netns 2>/dev/null
+	umount /sys/fs/bpf 2>/dev/null
+	if [ "${V:-0}" = 1 ] && [ -f "$LOG" ]; then sed 's/^/# log: /' "$LOG"; fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+mkdir -p /run/netns "$MAN" "$QUEUE"
+mount -t tmpfs tmpfs /run/netns || exit 1
+# A private bpffs: the test's pins never meet a real podwall's.
+mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 77; }
+ip link set lo up
+sysctl -qw net.ipv4.ip_forward=1
+
+NTESTS=0
+NFAIL=0
+ok() { NTESTS=$((NTESTS + 1)); echo "ok $NTESTS - $1"; }
+fail() {
+	NTESTS=$((NTESTS + 1)); NFAIL=$((NFAIL + 1))
+	echo "not ok $NTESTS - $1"
+	[ -f "$LOG" ] && tail -n 15 "$LOG" | sed 's/^/#   /'
+}
+check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
+jqok() { jq -e "$@" >/dev/null; }
+diag() { echo "# $*"; }
+
+# ---- the daemon ---------------------------------------------------------
+
+start_daemon() {
+	"$PODWALLD" -v --manifests "$MAN" --node-name pwd-node --pin-root "$PIN" --socket "$SOCK" \
+		--queue-dir "$QUEUE" --state-dir "$STATE" >>"$LOG" 2>&1 &
+	DPID=$!
+	wait_ready
+}
+
+status_json() { "$PODWALLCTL" status -j 2>/dev/null; }
+status_field() { status_json | jq -r ".$1" 2>/dev/null; }
+
+# Bounded wait until the daemon answers ready.
+wait_ready() {
+	local i
+	for i in $(seq 100); do
+		[ "$(status_field ready)" = true ] && return 0
+		kill -0 "$DPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# Bounded wait until the manifest generation passes $1.
+wait_gen() {
+	local i g
+	for i in $(seq 100); do
+		g=$(status_field generation)
+		[ -n "$g" ] && [ "$g" != null ] && [ "$g" -gt "$1" ] && return 0
+		sleep 0.05
+	done
+	diag "generation stuck at $(status_field generation) (waited for > $1)"
+	return 1
+}
+
+# Installs a manifest with one rename (one inotify event) and waits until it is applied.
+put_manifest() {
+	local name=$1 g
+	g=$(status_field generation)
+	cat >"$TMP/$name.new"
+	mv "$TMP/$name.new" "$MAN/$name"
+	wait_gen "$g"
+}
+
+rm_manifest() {
+	local g
+	g=$(status_field generation)
+	rm -f "$MAN/$1"
+	wait_gen "$g"
+}
+
+# ---- pods through the real CNI chain -------------------------------------
+
+declare -A IP CID
+
+cni() { # cni CMD pod plugin conf
+	local cmd=$1 pod=$2 bin=$3 conf=$4
+	echo "$conf" | env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="${CID[$pod]}" \
+		CNI_NETNS="/run/netns/pwd-$pod" CNI_IFNAME=eth0 CNI_PATH="$CNI_PATH" \
+		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=$pod;K8S_POD_UID=uid-$pod" \
+		"$bin"
+}
+
+ptp_conf() {
+	printf '{"cniVersion":"1.0.0","name":"pwd-test","type":"ptp","ipam":{"type":"host-local","subnet":"%s","dataDir":"%s/ipam"}}' \
+		"$NET" "$TMP"
+}
+
+podwall_conf() { # podwall_conf prevResult
+	printf '{"cniVersion":"1.0.0","name":"pwd-test","type":"podwall","socket":"%s","queueDir":"%s","timeoutMs":5000,"prevResult":%s}' \
+		"$SOCK" "$QUEUE" "$1"
+}
+
+add_pod() {
+	local pod=$1 prev out
+	CID[$pod]=pwdtest$pod$$
+	ip netns add "pwd-$pod" || return 1
+	ip -n "pwd-$pod" link set lo up
+	prev=$(cni ADD "$pod" "$CNI_PATH/ptp" "$(ptp_conf)") || { diag "ptp ADD $pod failed: $prev"; return 1; }
+	out=$(cni ADD "$pod" "$PW_CNI_PLUGIN" "$(podwall_conf "$prev")") ||
+		{ diag "podwall ADD $pod failed: $out"; return 1; }
+	IP[$pod]=$(echo "$prev" | jq -r '.ips[0].address' | cut -d/ -f1)
+	# Servers: 8080 answers and closes, 9090 echoes (for a long-lived connection).
+	ip netns exec "pwd-$pod" socat TCP-LISTEN:8080,reuseaddr,fork SYSTEM:'echo hi' 2>/dev/null &
+	PIDS+=($!)
+	ip netns exec "pwd-$pod" socat TCP-LISTEN:9090,reuseaddr,fork EXEC:cat 2>/dev/null &
+	PIDS+=($!)
+	return 0
+}
+
+del_pod_cni() { # the runtime's DEL: podwall first (reverse order), then ptp
+	local pod=$1 prev
+	prev=$(ptp_conf)
+	cni DEL "$pod" "$PW_CNI_PLUGIN" "$(podwall_conf '{"cniVersion":"1.0.0"}')" >/dev/null &&
+		cni DEL "$pod" "$CNI_PATH/ptp" "$prev" >/dev/null
+}
+
+# A new TCP connection src -> dst:port gets the server's answer.
+tcp() { # tcp src dst [port]
+	local out
+	out=$(ip netns exec "pwd-$1" timeout 3 nc -w 1 "${IP[$2]}" "${3:-8080}" </dev/null 2>/dev/null)
+	[ "$out" = hi ]
+}
+can() { tcp "$@"; }
+cannot() { ! tcp "$@"; }
+
+# ---- manifests -------------------------------------------------------------
+
+ns_manifest() {
+	cat <<EOF
+apiVersion: v1
+kind: Namespace
+metadata: {name: demo, labels: {team: demo}}
+EOF
+}
+
+pod_manifest() { # pod_manifest name role
+	cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: $1, namespace: demo, labels: {role: $2}}
+spec:
+  containers:
+  - name: main
+    ports: [{containerPort: 8080, protocol: TCP}]
+EOF
+}
+
+policy_manifest() { # default deny into role=server, allow from role=client on 8080 and 9090
+	cat <<EOF
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: server-ingress, namespace: demo}
+spec:
+  podSelector: {matchLabels: {role: server}}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {role: client}}
+    ports: [{protocol: TCP, port: 8080}, {protocol: TCP, port: 9090}]
+EOF
+}
+
+# ---- the tests ---------------------------------------------------------------
+
+echo "TAP version 13"
+
+ns_manifest >"$MAN/00-ns.yaml"
+pod_manifest a client >"$MAN/10-pod-a.yaml"
+pod_manifest b server >"$MAN/10-pod-b.yaml"
+pod_manifest c other >"$MAN/10-pod-c.yaml"
+
+check "podwalld starts and answers ready" start_daemon
+if [ "$(status_field ready)" != true ]; then
+	diag "daemon not ready; giving up"
+	exit 1
+fi
+check "socket is mode 0600" test "$(stat -c %a "$SOCK")" = 600
+add_three() { add_pod a && add_pod b && add_pod c; }
+check "pods a, b, c added through ptp + podwall" add_three
+check "three endpoints registered" test "$(status_field endpoints)" = 3
+sleep 0.3 # the socat servers
+
+# 1. Policies from the manifest directory.
+check "no policy: a -> b works" can a b
+check "no policy: c -> b works" can c b
+policy_manifest | put_manifest 20-policy.yaml
+check "policy applied: status counts it" test "$(status_field policies)" = 1
+check "policy: a (client) -> b works" can a b
+check "policy: c (other) -> b denied" cannot c b
+check "policy: b -> c still works (c not selected)" can b c
+rm_manifest 20-policy.yaml
+check "policy deleted: c -> b works again" can c b
+policy_manifest | put_manifest 20-policy.yaml
+check "policy back: c -> b denied" cannot c b
+
+# 2. A label change in a Pod manifest moves the pod in and out of selection.
+pod_manifest c client | put_manifest 10-pod-c.yaml
+check "c relabelled client: c -> b works" can c b
+pod_manifest c other | put_manifest 10-pod-c.yaml
+check "c relabelled other: c -> b denied" cannot c b
+
+# 5. Malformed input is rejected, naming file, object and field; enforcement stays.
+policy_manifest | sed 's/- from:/- from:\n    - ipBlock: {cidr: 10.0.0.0\/33}/' | put_manifest 20-policy.yaml
+err=$(status_field last_error)
+diag "last_error: $err"
+check "bad CIDR: error names the file" grep -q "20-policy.yaml" <<<"$err"
+check "bad CIDR: error names the object" grep -q "demo/server-ingress" <<<"$err"
+check "bad CIDR: error names the field" grep -q "cidr" <<<"$err"
+check "bad CIDR: previous policy in force: a -> b works, c -> b denied" \
+	eval 'can a b && cannot c b'
+policy_manifest | put_manifest 20-policy.yaml
+
+# 6. podwallctl status / endpoints.
+st=$(status_json)
+check "status -j has ok fields" jqok '.ready == true and .endpoints == 3 and .policies == 1 and
+	(.epoch | type) == "number" and (.generation | type) == "number" and
+	(.source | startswith("manifests:"))' <<<"$st"
+eps=$("$PODWALLCTL" endpoints -j)
+check "endpoints -j lists a, b, c ready with their addresses" jqok --arg ipb "${IP[b]}" \
+	'length == 3 and all(.[]; .ready and (.id | type) == "number" and .interface != "") and
+	 ([.[] | select(.pod == "b")][0].ips[0] == $ipb)' <<<"$eps"
+check "endpoints -j counts b's ingress allowed and dropped packets" jqok \
+	'[.[] | select(.pod == "b")][0].ingress | .allowed > 0 and .dropped > 0 and
+	 .reasons["policy-denied-ingress"] > 0' <<<"$eps"
+check "podwallctl status (text) works" eval '"$PODWALLCTL" status | grep -q "ready: *yes"'
+
+# 3. SIGKILL during traffic: the datapath keeps enforcing; restart re-adopts.
+coproc LL { ip netns exec pwd-a socat - TCP:"${IP[b]}":9090 2>/dev/null; }
+echo one >&"${LL[1]}"
+read -r -t 3 line <&"${LL[0]}"
+check "long-lived a -> b:9090 connection echoes" test "${line:-}" = one
+kill -9 "$DPID"
+wait "$DPID" 2>/dev/null
+DPID=
+echo two >&"${LL[1]}"
+line=
+read -r -t 3 line <&"${LL[0]}"
+check "daemon dead: the long-lived connection still works" test "${line:-}" = two
+check "daemon dead: c -> b stays denied, a -> b still works" eval 'cannot c b && can a b'
+
+# 4. CNI DEL while the daemon is down: queued, applied at restart.
+del_pod_cni c
+ip netns del pwd-c
+check "DEL with the daemon down is queued" test -f "$QUEUE/${CID[c]}.json"
+start_daemon
+check "restart: ready" test "$(status_field ready)" = true
+check "restart: a and b re-adopted, queued DEL of c applied" eval \
+	'"$PODWALLCTL" endpoints -j | jq -e "length == 2 and ([.[].pod] | sort) == [\"a\", \"b\"]" >/dev/null'
+check "restart: the queue is empty" test -z "$(ls "$QUEUE")"
+echo three >&"${LL[1]}"
+line=
+read -r -t 3 line <&"${LL[0]}"
+check "restart: the long-lived connection survived" test "${line:-}" = three
+check "after restart: pod c added again" add_pod c
+check "after restart: c -> b denied (policy re-applied)" cannot c b
+rm_manifest 20-policy.yaml
+check "after restart: a policy change takes effect (c -> b works)" can c b
+kill "${LL_PID:-}" 2>/dev/null
+
+# Clean shutdown leaves enforcement in place; --uninstall removes it.
+policy_manifest | put_manifest 20-policy.yaml
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null
+DPID=
+check "SIGTERM: pins stay, c -> b stays denied" eval 'test -d "$PIN" && cannot c b'
+
+echo "1..$NTESTS"
+echo "# $NFAIL of $NTESTS failed"
+[ "$NFAIL" = 0 ]
