@@ -1083,6 +1083,11 @@ static int entry_cmp(const void *a, const void *b)
 				 &((const struct pw_policy_entry *)b)->key);
 }
 
+static int acc_cmp(const void *a, const void *b)
+{
+	return pw_policy_key_cmp(&(*(struct acc *const *)a)->key, &(*(struct acc *const *)b)->key);
+}
+
 static int out_push(struct pw_policy_entry **v, size_t *n, size_t *cap,
 		    const struct pw_policy_key *k, uint8_t flags)
 {
@@ -1157,6 +1162,8 @@ static int acc_emit(struct acc *a, uint8_t flags, struct pw_policy_entry **v, si
 	for (i = 0; i < nr && i < PW_POLICY_RANGES; i++)
 		set_range(&(*v)[base].val, &r[i]);
 	(*v)[base].val.flags |= PW_POLICY_F_SPILL;
+	/* Spilled ports in ascending order keep the entries sorted by key. */
+	qsort(r + i, nr - i, sizeof(*r), rng_cmp);
 	for (; i < nr; i++) {
 		for (uint32_t p = r[i].lo; p <= r[i].hi; p++) {
 			struct pw_policy_key k = a->key;
@@ -1275,6 +1282,9 @@ static int ident_compute(struct pw_policy_db *db, struct ident *self, struct ese
 		err = -ENOMEM;
 		goto out;
 	}
+	/* Sorting the accumulators sorts the output: each emits its keys in order. */
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), acc_cmp);
 	for (size_t k = 0; k < s.n; k++) {
 		struct acc *a = s.v[k];
 		uint8_t flags = 0;
@@ -1285,8 +1295,6 @@ static int ident_compute(struct pw_policy_db *db, struct ident *self, struct ese
 		if (err)
 			goto out;
 	}
-	if (es->n)
-		qsort(es->v, es->n, sizeof(*es->v), entry_cmp);
 	*out = es;
 	es = NULL;
 out:
@@ -1345,9 +1353,10 @@ static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset 
 {
 	struct nslist *l = nslist_get(db, self->ns, false);
 	const struct eset *old = self->es;
+	struct pw_policy_entry *add = NULL;
+	size_t nadd = 0, capadd = 0;
 	struct accset s = { 0 };
 	struct eset *es;
-	size_t cap = old->n + 16;
 	int err = 0;
 
 	for (size_t k = 0; l && k < l->n; k++) {
@@ -1368,25 +1377,36 @@ static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset 
 		}
 	}
 	es = calloc(1, sizeof(*es));
-	if (es)
-		es->v = malloc(cap * sizeof(*es->v));
-	if (s.oom || !es || !es->v) {
+	if (s.oom || !es) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < old->n; i++)
-		if (!dead_label(db, old->v[i].key.identity))
-			es->v[es->n++] = old->v[i];
+	/* The new keys, sorted, then one merge with the old ones (already sorted). */
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), acc_cmp);
 	for (size_t k = 0; k < s.n; k++) {
-		err = acc_emit(s.v[k], 0, &es->v, &es->n, &cap);
+		err = acc_emit(s.v[k], 0, &add, &nadd, &capadd);
 		if (err)
 			goto out;
 	}
-	if (es->n)
-		qsort(es->v, es->n, sizeof(*es->v), entry_cmp);
+	es->v = malloc((old->n + nadd + 1) * sizeof(*es->v));
+	if (!es->v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0, j = 0; i < old->n || j < nadd;) {
+		if (j < nadd && (i == old->n || entry_cmp(&add[j], &old->v[i]) < 0)) {
+			es->v[es->n++] = add[j++];
+		} else {
+			if (!dead_label(db, old->v[i].key.identity))
+				es->v[es->n++] = old->v[i];
+			i++;
+		}
+	}
 	*out = es;
 	es = NULL;
 out:
+	free(add);
 	eset_free(es);
 	accset_free(&s);
 	return err;

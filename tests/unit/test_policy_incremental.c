@@ -241,7 +241,17 @@ static char *ep_form(struct pw_policy_db *db, const struct pw_endpoint_view *ep,
 
 	for (size_t i = 0; i < ep->nentries; i++) {
 		const struct pw_policy_entry *e = &ep->entries[i];
+		const struct pw_policy_key *k = &e->key, *pk = i ? &ep->entries[i - 1].key : NULL;
 		size_t o;
+
+		/* The datapath's lookups (and eval's binary search) need unique, sorted keys. */
+		if (pk && (pk->identity > k->identity ||
+			   (pk->identity == k->identity &&
+			    (pk->dir > k->dir ||
+			     (pk->dir == k->dir &&
+			      (pk->proto > k->proto ||
+			       (pk->proto == k->proto && pk->dport >= k->dport)))))))
+			add_str(a, "UNSORTED");
 
 		if (exact)
 			o = (size_t)snprintf(buf, sizeof(buf), "%u", e->key.identity);
