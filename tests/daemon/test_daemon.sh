@@ -133,7 +133,7 @@ rm_manifest() {
 
 # ---- pods through the real CNI chain -------------------------------------
 
-declare -A IP CID
+declare -A IP CID PREV HOSTIF
 
 cni() { # cni CMD pod plugin conf
 	local cmd=$1 pod=$2 bin=$3 conf=$4
@@ -162,6 +162,8 @@ add_pod() {
 	out=$(cni ADD "$pod" "$PW_CNI_PLUGIN" "$(podwall_conf "$prev")") ||
 		{ diag "podwall ADD $pod failed: $out"; return 1; }
 	IP[$pod]=$(echo "$prev" | jq -r '.ips[0].address' | cut -d/ -f1)
+	HOSTIF[$pod]=$(echo "$prev" | jq -r '.interfaces[0].name')
+	PREV[$pod]=$prev
 	# Servers: 8080 answers and closes, 9090 echoes (for a long-lived connection).
 	ip netns exec "pwd-$pod" socat TCP-LISTEN:8080,reuseaddr,fork SYSTEM:'echo hi' 2>/dev/null &
 	PIDS+=($!)
@@ -170,12 +172,12 @@ add_pod() {
 	return 0
 }
 
-del_pod_cni() { # the runtime's DEL: podwall first (reverse order), then ptp
-	local pod=$1 prev
-	prev=$(ptp_conf)
-	cni DEL "$pod" "$PW_CNI_PLUGIN" "$(podwall_conf '{"cniVersion":"1.0.0"}')" >/dev/null &&
-		cni DEL "$pod" "$CNI_PATH/ptp" "$prev" >/dev/null
-}
+# The runtime's DEL runs the chain in reverse: podwall first, then ptp.
+del_podwall() { cni DEL "$1" "$PW_CNI_PLUGIN" "$(podwall_conf "${PREV[$1]}")" >/dev/null; }
+del_ptp() { cni DEL "$1" "$CNI_PATH/ptp" "$(ptp_conf)" >/dev/null && ip netns del "pwd-$1"; }
+
+# Is a BPF program attached to the host veth's TC ingress?
+tc_attached() { tc filter show dev "${HOSTIF[$1]}" ingress 2>/dev/null | grep -q bpf; }
 
 # A new TCP connection src -> dst:port gets the server's answer.
 tcp() { # tcp src dst [port]
@@ -285,6 +287,8 @@ check "endpoints -j lists a, b, c ready with their addresses" jqok --arg ipb "${
 check "endpoints -j counts b's ingress allowed and dropped packets" jqok \
 	'[.[] | select(.pod == "b")][0].ingress | .allowed > 0 and .dropped > 0 and
 	 .reasons["policy-denied-ingress"] > 0' <<<"$eps"
+check "CNI CHECK of pod a passes (endpoint-check)" \
+	eval 'cni CHECK a "$PW_CNI_PLUGIN" "$(podwall_conf "${PREV[a]}")" >/dev/null'
 check "podwallctl status (text) works" eval '"$PODWALLCTL" status | grep -q "ready: *yes"'
 
 # 3. SIGKILL during traffic: the datapath keeps enforcing; restart re-adopts.
@@ -301,15 +305,18 @@ read -r -t 3 line <&"${LL[0]}"
 check "daemon dead: the long-lived connection still works" test "${line:-}" = two
 check "daemon dead: c -> b stays denied, a -> b still works" eval 'cannot c b && can a b'
 
-# 4. CNI DEL while the daemon is down: queued, applied at restart.
-del_pod_cni c
-ip netns del pwd-c
+# 4. CNI DEL while the daemon is down: queued, applied at restart. Only
+# podwall's part of the chain runs now, so the veth still exists and only the
+# queue can make the daemon forget the endpoint.
+check "daemon dead: podwall DEL succeeds" del_podwall c
 check "DEL with the daemon down is queued" test -f "$QUEUE/${CID[c]}.json"
 start_daemon
 check "restart: ready" test "$(status_field ready)" = true
 check "restart: a and b re-adopted, queued DEL of c applied" eval \
 	'"$PODWALLCTL" endpoints -j | jq -e "length == 2 and ([.[].pod] | sort) == [\"a\", \"b\"]" >/dev/null'
 check "restart: the queue is empty" test -z "$(ls "$QUEUE")"
+check "restart: c's veth is detached, a's is attached" eval '! tc_attached c && tc_attached a'
+del_ptp c
 echo three >&"${LL[1]}"
 line=
 read -r -t 3 line <&"${LL[0]}"
@@ -326,6 +333,9 @@ kill -TERM "$DPID"
 wait "$DPID" 2>/dev/null
 DPID=
 check "SIGTERM: pins stay, c -> b stays denied" eval 'test -d "$PIN" && cannot c b'
+"$PODWALLD" --uninstall --pin-root "$PIN" --state-dir "$STATE" >>"$LOG" 2>&1
+check "--uninstall: pins removed, veths detached, c -> b open" \
+	eval '! test -e "$PIN" && ! tc_attached b && can c b'
 
 echo "1..$NTESTS"
 echo "# $NFAIL of $NTESTS failed"
