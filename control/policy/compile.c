@@ -100,6 +100,7 @@ struct pw_policy_db {
 	struct pw_hmap np_by_ns; /* ns -> nslist */
 	struct pw_hmap idents; /* key -> ident */
 	struct pw_hmap ids; /* id (u32) -> ident */
+	struct pw_hmap cidrs; /* key -> ident, CIDR identities only */
 	struct pw_hmap cookies; /* key -> cookierec */
 	struct cookierec **cookie_v; /* index cookie - 1 */
 	size_t ncookies, capcookies;
@@ -290,6 +291,7 @@ void pw_policy_db_free(struct pw_policy_db **pdb)
 	pw_hmap_clear(&db->np_by_ns);
 	pw_hmap_clear(&db->idents);
 	pw_hmap_clear(&db->ids);
+	pw_hmap_clear(&db->cidrs);
 	pw_hmap_clear(&db->cookies);
 	pw_hmap_clear(&db->eps);
 	pw_hmap_clear(&db->host);
@@ -637,9 +639,11 @@ static int ident_register(struct pw_policy_db *db, struct ident *i)
 		pw_hmap_del(&db->idents, i->key, strlen(i->key));
 		return -ENOMEM;
 	}
-	if (vpush(&db->added, i)) {
+	if ((i->is_cidr && pw_hmap_put(&db->cidrs, i->key, strlen(i->key), i)) ||
+	    vpush(&db->added, i)) {
 		pw_hmap_del(&db->idents, i->key, strlen(i->key));
 		pw_hmap_del(&db->ids, &i->id, sizeof(i->id));
+		pw_hmap_del(&db->cidrs, i->key, strlen(i->key));
 		return -ENOMEM;
 	}
 	return 0;
@@ -847,7 +851,7 @@ static int match_all(struct pw_policy_db *db, struct pw_np *np, struct pw_peer *
 	void *v;
 
 	pe->nmatch = 0;
-	while (pw_hmap_next(&db->idents, &i, &v))
+	while (pw_hmap_next(pe->is_block ? &db->cidrs : &db->idents, &i, &v))
 		if (peer_matches(np, pe, v) && vpush_raw(&pe->match, &pe->nmatch, &pe->capmatch, v))
 			return -ENOMEM;
 	return 0;
@@ -882,8 +886,8 @@ static void mark_selected_patch(struct pw_np *np)
 /*
  * Brings a policy's peer match lists and selection up to date. Returns
  * TOUCH_FULL if the identities it selects need their entries recomputed,
- * TOUCH_PATCH if only label identities appeared or disappeared among its
- * peers (their entries can be patched), 0 if neither.
+ * TOUCH_PATCH if only identities appeared or disappeared among its peers
+ * (their entries can be patched), 0 if neither.
  */
 #define TOUCH_FULL  1
 #define TOUCH_PATCH 2
@@ -916,10 +920,11 @@ static int np_update(struct pw_policy_db *db, struct pw_np *np, bool labels_chan
 					err = match_all(db, np, pe);
 					if (err)
 						return err;
+					/* Only prefixes came or went: a patch will do. */
 					if (!np->fresh && (old_n != pe->nmatch ||
 							   (old_n && memcmp(old, pe->match,
 									    old_n * sizeof(*old)))))
-						touched = true;
+						patch = true;
 					continue;
 				}
 				if (pe->is_block || !labels_changed)
@@ -1310,14 +1315,14 @@ static void rule_emit_one(struct accset *s, const struct pw_np *np, const struct
 	bool match = false;
 
 	if (!ru->npeers) {
-		/* Keyed PW_ID_ANY, except egress named ports, which expand per identity. */
-		for (size_t p = 0; dir == PW_DIR_EGRESS && p < ru->nports; p++)
+		/* Keyed PW_ID_ANY, except egress named ports, which expand per pod identity. */
+		for (size_t p = 0; dir == PW_DIR_EGRESS && !a->is_cidr && p < ru->nports; p++)
 			if (ru->ports[p].name)
 				resolve_named(s, a, a->id, dir, &ru->ports[p], ru->cookie);
 		return;
 	}
 	for (size_t p = 0; p < ru->npeers && !match; p++)
-		match = !ru->peers[p].is_block && peer_matches(np, &ru->peers[p], a);
+		match = peer_matches(np, &ru->peers[p], a);
 	if (!match)
 		return;
 	if (!ru->nports)
@@ -1327,27 +1332,29 @@ static void rule_emit_one(struct accset *s, const struct pw_np *np, const struct
 
 		if (!pp->name)
 			acc_add(s, a->id, dir, pp->proto, pp->port, pp->end_port, ru->cookie);
-		else
-			resolve_named(s, dir == PW_DIR_INGRESS ? self : a, a->id, dir, pp,
-				      ru->cookie);
+		else if (dir == PW_DIR_INGRESS)
+			resolve_named(s, self, a->id, dir, pp, ru->cookie);
+		else if (!a->is_cidr) /* as in rule_emit(): no named port to an ipBlock */
+			resolve_named(s, a, a->id, dir, pp, ru->cookie);
 	}
 }
 
-static bool dead_label(const struct pw_policy_db *db, uint32_t id)
+static bool dead_ident(const struct pw_policy_db *db, uint32_t id)
 {
 	const struct ident *i;
 
-	if (id < PW_ID_FIRST_LABEL || id >= PW_ID_FIRST_CIDR)
+	if (id < PW_ID_FIRST_LABEL)
 		return false;
 	i = pw_hmap_get(&db->ids, &id, sizeof(id));
 	return !i || i->dead;
 }
 
 /*
- * Label identities only appeared or disappeared among an identity's peers.
- * Entries are keyed by peer identity, so no other key can change: drop the
- * keys of the dead ones, compute the keys of the new ones. This keeps a pod
- * label change (a new identity matched by many policies) cheap.
+ * Identities (label or CIDR) only appeared or disappeared among an
+ * identity's peers. Entries are keyed by peer identity, so no other key can
+ * change: drop the keys of the dead ones, compute the keys of the new ones.
+ * This keeps a pod label change (a new identity matched by many policies) or
+ * a new ipBlock prefix inside other policies' blocks cheap.
  */
 static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset **out)
 {
@@ -1371,7 +1378,7 @@ static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset 
 				for (size_t a = 0; a < db->added.n; a++) {
 					const struct ident *ai = db->added.v[a];
 
-					if (!ai->is_cidr && !ai->dead)
+					if (!ai->dead)
 						rule_emit_one(&s, np, self, d, &np->rules[d][r], ai);
 				}
 		}
@@ -1398,7 +1405,7 @@ static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset 
 		if (j < nadd && (i == old->n || entry_cmp(&add[j], &old->v[i]) < 0)) {
 			es->v[es->n++] = add[j++];
 		} else {
-			if (!dead_label(db, old->v[i].key.identity))
+			if (!dead_ident(db, old->v[i].key.identity))
 				es->v[es->n++] = old->v[i];
 			i++;
 		}
@@ -1672,17 +1679,56 @@ static int delta_host(struct pw_policy_delta *d, size_t *capu, size_t *capd,
 	return 0;
 }
 
+/* Whether a prefix that appeared or disappeared in this compile contains a. */
+static bool in_changed_prefix(const struct pw_policy_db *db, const struct pw_addr *a)
+{
+	for (size_t i = 0; i < db->added.n; i++) {
+		const struct ident *c = db->added.v[i];
+
+		if (c->is_cidr && pw_cidr_has_addr(&c->cidr, a))
+			return true;
+	}
+	for (size_t i = 0; i < db->unrefd.n; i++) {
+		const struct ident *c = db->unrefd.v[i];
+
+		if (c->is_cidr && c->dead && pw_cidr_has_addr(&c->cidr, a))
+			return true;
+	}
+	return false;
+}
+
+static bool pod_in_changed_prefix(const struct pw_policy_db *db, const struct podrec *p)
+{
+	for (size_t k = 0; k < p->pod->nips; k++)
+		if (in_changed_prefix(db, &p->pod->ips[k]))
+			return true;
+	return false;
+}
+
 /*
- * Host entries of changed pods only, or of every address when the prefixes
- * (hence every CIDR identity) or the node changed.
+ * Host entries of changed pods only; with full, of every address (the node
+ * changed); with prefixes, also of the addresses inside a prefix that
+ * appeared or disappeared (only their longest prefix can have changed).
  */
-static int host_update(struct pw_policy_db *db, bool full, struct pw_policy_delta *d)
+static int host_update(struct pw_policy_db *db, bool full, bool prefixes, struct pw_policy_delta *d)
 {
 	struct ptrvec aff = { 0 };
 	size_t i = 0, capu = 0, capd = 0;
 	int err = 0;
 	void *v;
 
+	if (prefixes && !full) {
+		for (i = 0; i < db->nnode_ips; i++) {
+			struct ipclaim *c = claim_get(db, &db->node_ips[i], false);
+
+			if (!c || !in_changed_prefix(db, &db->node_ips[i]))
+				continue;
+			c->node_cidr = cidr_id_of(db, &db->node_ips[i]);
+			err = mark(&aff, c);
+			if (err)
+				goto out;
+		}
+	}
 	if (full) {
 		while (pw_hmap_next(&db->host, &i, &v)) {
 			((struct ipclaim *)v)->node = false;
@@ -1720,8 +1766,9 @@ static int host_update(struct pw_policy_db *db, bool full, struct pw_policy_delt
 	while (pw_hmap_next(&db->pods, &i, &v)) {
 		struct podrec *p = v;
 		struct pw_addr *inst;
+		bool refresh = full || (prefixes && pod_in_changed_prefix(db, p));
 
-		if (!p->dirty && !full)
+		if (!p->dirty && !refresh)
 			continue;
 		free(p->cidr_ids);
 		p->cidr_ids = calloc(p->pod->nips + 1, sizeof(*p->cidr_ids));
@@ -1731,8 +1778,15 @@ static int host_update(struct pw_policy_db *db, bool full, struct pw_policy_delt
 		}
 		for (size_t k = 0; k < p->pod->nips; k++)
 			p->cidr_ids[k] = cidr_id_of(db, &p->pod->ips[k]);
-		if (!p->dirty)
-			continue; /* its claims are already marked */
+		if (!p->dirty) {
+			/* Same addresses, maybe another CIDR identity: re-resolve them. */
+			for (size_t k = 0; !full && k < p->ninst; k++) {
+				err = mark(&aff, claim_get(db, &p->inst[k], false));
+				if (err)
+					goto out;
+			}
+			continue;
+		}
 		for (size_t k = 0; k < p->ninst; k++) {
 			struct ipclaim *c = claim_get(db, &p->inst[k], false);
 
@@ -2035,7 +2089,7 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 	}
 	/* 7. Host entries. */
 	if (pods_changed || prefixes_changed || db->node_dirty || !db->compiled) {
-		err = host_update(db, prefixes_changed || db->node_dirty || !db->compiled, &d);
+		err = host_update(db, db->node_dirty || !db->compiled, prefixes_changed, &d);
 		if (err)
 			goto out;
 	}
@@ -2060,6 +2114,8 @@ out:
 				continue;
 			pw_hmap_del(&db->idents, id->key, strlen(id->key));
 			pw_hmap_del(&db->ids, &id->id, sizeof(id->id));
+			if (id->is_cidr)
+				pw_hmap_del(&db->cidrs, id->key, strlen(id->key));
 			ident_free(id);
 		}
 		db->unrefd.n = 0;
