@@ -56,10 +56,10 @@ static void print_grid(const struct pw_case *c, const struct pw_case_result *res
 
 	if (!cols)
 		return;
-	json_object_foreach(pr->expect, src, row) {
+	json_object_foreach (pr->expect, src, row) {
 		if (strlen(src) > w)
 			w = strlen(src);
-		json_object_foreach(row, dst, v) {
+		json_object_foreach (row, dst, v) {
 			size_t k;
 
 			for (k = 0; k < ncols && strcmp(cols[k], dst); k++)
@@ -70,13 +70,13 @@ static void print_grid(const struct pw_case *c, const struct pw_case_result *res
 				w = strlen(dst);
 		}
 	}
-	printf("  step %zu probe %zu %s/%u (%s): '.' as expected, 'X' wrong\n", f0->step,
-	       f0->probe, pw_proto_name(pr->proto), pr->port, fam_name(f0->family));
+	printf("  step %zu probe %zu %s/%u (%s): '.' as expected, 'X' wrong\n", f0->step, f0->probe,
+	       pw_proto_name(pr->proto), pr->port, fam_name(f0->family));
 	printf("    %-*s", (int)w, "from\\to");
 	for (size_t k = 0; k < ncols; k++)
 		printf(" %-*s", (int)w, cols[k]);
 	printf("\n");
-	json_object_foreach(pr->expect, src, row) {
+	json_object_foreach (pr->expect, src, row) {
 		printf("    %-*s", (int)w, src);
 		for (size_t k = 0; k < ncols; k++) {
 			const char *cell = " ";
@@ -165,7 +165,8 @@ static int test_one(const char *path, json_t *out, int *worst)
 			size_t j = i + 1;
 
 			while (j < res.nf && res.f[j].step == res.f[i].step &&
-			       res.f[j].probe == res.f[i].probe && res.f[j].family == res.f[i].family)
+			       res.f[j].probe == res.f[i].probe &&
+			       res.f[j].family == res.f[i].family)
 				j++;
 			print_grid(c, &res, i, j);
 			i = j;
@@ -209,7 +210,7 @@ static int do_test(int argc, char **argv)
 	cases = json_array();
 	for (int k = optind; k < argc; k++)
 		test_one(argv[k], cases, &worst);
-	json_array_foreach(cases, i, e) {
+	json_array_foreach (cases, i, e) {
 		const char *r = json_string_value(json_object_get(e, "result"));
 
 		passed += !strcmp(r, "pass");
@@ -306,7 +307,8 @@ static int resolve(const struct pw_policy_db *db, const char *s, struct pw_addr 
 		n = pw_policy_db_pods(db, &pods);
 		for (size_t i = 0; i < n; i++)
 			for (size_t k = 0; k < pods[i].nips; k++)
-				if (!memcmp(&pods[i].ips[k], a, sizeof(*a)) && !pods[i].host_network)
+				if (!memcmp(&pods[i].ips[k], a, sizeof(*a)) &&
+				    !pods[i].host_network)
 					*pod = pw_policy_db_pod(db, pods[i].ns, pods[i].name);
 		return 0;
 	}
@@ -363,8 +365,8 @@ static int parse_port_proto(const char *port, const char *proto, uint16_t *p, ui
 static void explain_dir(const struct pw_policy_db *db, const struct pw_pod_view *pod, int dir,
 			const struct pw_verdict *v, json_t *jo)
 {
-	const struct pw_endpoint_view *ep = pod ? pw_policy_db_endpoint(db, pod->ns, pod->name)
-						 : NULL;
+	const struct pw_endpoint_view *ep =
+		pod ? pw_policy_db_endpoint(db, pod->ns, pod->name) : NULL;
 	struct pw_cookie_info ci;
 	char why[600];
 
@@ -374,14 +376,15 @@ static void explain_dir(const struct pw_policy_db *db, const struct pw_pod_view 
 	else
 		pw_policy_explain_verdict(db, ep, dir, v, why, sizeof(why));
 	if (jo) {
-		json_t *d = json_pack("{s:s, s:s, s:s, s:b, s:s}", "endpoint", ep ? ep->ns : "",
-				      "name", ep ? ep->name : "", "reason", pw_reason_name(v->reason),
-				      "allowed", !pw_reason_is_drop(v->reason), "why", why);
+		json_t *d =
+			json_pack("{s:s, s:s, s:s, s:b, s:s}", "endpoint", ep ? ep->ns : "", "name",
+				  ep ? ep->name : "", "reason", pw_reason_name(v->reason),
+				  "allowed", !pw_reason_is_drop(v->reason), "why", why);
 
 		if (d && v->cookie && !pw_policy_db_cookie(db, v->cookie, &ci))
 			json_object_set_new(d, "rule",
-					    json_pack("{s:s, s:s, s:s, s:i, s:I}", "namespace", ci.ns,
-						      "policy", ci.name, "direction",
+					    json_pack("{s:s, s:s, s:s, s:i, s:I}", "namespace",
+						      ci.ns, "policy", ci.name, "direction",
 						      dir_name(ci.dir), "index", (int)ci.rule,
 						      "cookie", (json_int_t)v->cookie));
 		json_object_set_new(jo, dir_name(dir), d);
@@ -488,7 +491,8 @@ static int do_explain(int argc, char **argv)
 		if (r.has_ingress)
 			explain_dir(db, dp, PW_DIR_INGRESS, &r.ingress, NULL);
 		else
-			printf("  ingress: destination is not a local endpoint (not enforced here)\n");
+			printf("  ingress: destination is not a local endpoint "
+			       "(not enforced here)\n");
 	}
 	ret = r.allowed ? 0 : 1;
 out:
@@ -587,8 +591,8 @@ static int do_matrix(int argc, char **argv)
 
 			if (i == k)
 				continue;
-			pw_policy_probe(db, evaluator, &pods[i]->ips[0], &pods[k]->ips[0], pr, dport,
-					&r);
+			pw_policy_probe(db, evaluator, &pods[i]->ips[0], &pods[k]->ips[0], pr,
+					dport, &r);
 			allowed[i * n + k] = r.allowed;
 		}
 	if (!strcmp(format, "json")) {
@@ -601,8 +605,9 @@ static int do_matrix(int argc, char **argv)
 			snprintf(id, sizeof(id), "%s/%s", pods[i]->ns, pods[i]->name);
 			json_array_append_new(jp, json_string(id));
 			for (size_t k = 0; k < n; k++) {
-				json_array_append_new(row, i == k ? json_null()
-								  : json_boolean(allowed[i * n + k]));
+				json_array_append_new(row,
+						      i == k ? json_null() :
+							       json_boolean(allowed[i * n + k]));
 				if (i != k && allowed[i * n + k])
 					json_array_append_new(edges,
 							      json_pack("[s, s++]", id, pods[k]->ns,
@@ -635,8 +640,8 @@ static int do_matrix(int argc, char **argv)
 					       pods[i]->name, pods[k]->ns, pods[k]->name);
 		printf("}\n");
 	} else {
-		printf("%s/%u: rows = from, columns = to; 1 allowed, . denied\n",
-		       pw_proto_name(pr), dport);
+		printf("%s/%u: rows = from, columns = to; 1 allowed, . denied\n", pw_proto_name(pr),
+		       dport);
 		printf("%*s", (int)w + 5, "");
 		for (size_t k = 0; k < n; k++)
 			printf("%-2zu", k % 100);

@@ -87,7 +87,7 @@ static int check_labels(json_t *l, const char *field, char *errmsg)
 
 	if (!json_is_object(l))
 		return cfail(errmsg, field, "must be an object of strings");
-	json_object_foreach(l, k, v)
+	json_object_foreach (l, k, v)
 		if (!json_is_string(v))
 			return cfail(errmsg, field, "label \"%s\" must be a string", k);
 	return 0;
@@ -106,7 +106,7 @@ static bool serves(const struct pw_case_pod *p, uint16_t port, uint8_t proto)
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(p->ports, i, e) {
+	json_array_foreach (p->ports, i, e) {
 		json_t *pr = json_object_get(e, "protocol");
 		uint8_t pp = pr ? pw_proto_parse(json_string_value(pr)) : 6;
 
@@ -121,7 +121,7 @@ static bool only_keys(json_t *o, const char *const *keys, const char **bad)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(o, k, v) {
+	json_object_foreach (o, k, v) {
 		bool ok = false;
 
 		for (size_t i = 0; keys[i]; i++)
@@ -147,7 +147,7 @@ static int parse_pods(struct pw_case *c, json_t *pods, char *errmsg)
 	c->pods = calloc(json_array_size(pods) + 1, sizeof(*c->pods));
 	if (!c->pods)
 		return -ENOMEM;
-	json_array_foreach(pods, i, p) {
+	json_array_foreach (pods, i, p) {
 		struct pw_case_pod *cp = &c->pods[i];
 		json_t *ns = json_object_get(p, "namespace"), *name = json_object_get(p, "name");
 		json_t *labels = json_object_get(p, "labels"), *ports = json_object_get(p, "ports");
@@ -174,7 +174,7 @@ static int parse_pods(struct pw_case *c, json_t *pods, char *errmsg)
 		fieldf(f, sizeof(f), "pods[%zu].ports", i);
 		if (ports && !json_is_array(ports))
 			return cfail(errmsg, f, "must be a list");
-		json_array_foreach(ports, k, e) {
+		json_array_foreach (ports, k, e) {
 			json_t *cpn = json_object_get(e, "containerPort");
 			json_t *pr = json_object_get(e, "protocol");
 
@@ -183,7 +183,8 @@ static int parse_pods(struct pw_case *c, json_t *pods, char *errmsg)
 				return cfail(errmsg, f, "must be an object");
 			if (!json_is_integer(cpn) || json_integer_value(cpn) < 1 ||
 			    json_integer_value(cpn) > 65535)
-				return cfail(errmsg, f, "containerPort: must be between 1 and 65535");
+				return cfail(errmsg, f,
+					     "containerPort: must be between 1 and 65535");
 			if (pr && (!json_is_string(pr) || !pw_proto_parse(json_string_value(pr))))
 				return cfail(errmsg, f, "protocol: must be TCP, UDP or SCTP");
 		}
@@ -220,16 +221,16 @@ static int parse_probe(struct pw_case *c, json_t *pr, const char *field, struct 
 	    json_integer_value(port) > 65535)
 		return -EINVAL;
 	out->port = (uint16_t)json_integer_value(port);
-	out->proto = proto ? (json_is_string(proto) ? pw_proto_parse(json_string_value(proto)) : 0)
-			   : 6;
+	out->proto =
+		proto ? (json_is_string(proto) ? pw_proto_parse(json_string_value(proto)) : 0) : 6;
 	if (!out->proto)
 		return -EINVAL;
 	if (!json_is_object(ex))
 		return -EINVAL;
-	json_object_foreach(ex, src, row) {
+	json_object_foreach (ex, src, row) {
 		if (!find_pod(c, src) || !json_is_object(row))
 			return -EINVAL;
-		json_object_foreach(row, dst, v) {
+		json_object_foreach (row, dst, v) {
 			const struct pw_case_pod *dp = find_pod(c, dst);
 
 			fieldf(f, sizeof(f), "%s", dst);
@@ -266,13 +267,13 @@ static int probe_error(struct pw_case *c, json_t *pr, const char *field, char *e
 	fieldf(f, sizeof(f), "%s.expect", field);
 	if (!json_is_object(ex))
 		return cfail(errmsg, f, "must be an object");
-	json_object_foreach(ex, src, row) {
+	json_object_foreach (ex, src, row) {
 		fieldf(f, sizeof(f), "%s.expect[\"%s\"]", field, src);
 		if (!find_pod(c, src))
 			return cfail(errmsg, f, "unknown pod");
 		if (!json_is_object(row))
 			return cfail(errmsg, f, "must be an object");
-		json_object_foreach(row, dst, v) {
+		json_object_foreach (row, dst, v) {
 			const struct pw_case_pod *dp = find_pod(c, dst);
 			uint8_t pp = proto ? pw_proto_parse(json_string_value(proto)) : 6;
 
@@ -283,7 +284,8 @@ static int probe_error(struct pw_case *c, json_t *pr, const char *field, char *e
 				return cfail(errmsg, f, "must be true or false");
 			if (strcmp(src, dst) && !serves(dp, (uint16_t)json_integer_value(port), pp))
 				return cfail(errmsg, f, "pod %s does not serve %s/%lld", dst,
-					     pw_proto_name(pp), (long long)json_integer_value(port));
+					     pw_proto_name(pp),
+					     (long long)json_integer_value(port));
 		}
 	}
 	return cfail(errmsg, field, "invalid probe");
@@ -308,14 +310,15 @@ static int parse_step(struct pw_case *c, json_t *s, size_t si, struct pw_case_st
 	if (apply && !json_is_null(apply)) {
 		if (!json_is_array(apply))
 			return cfail(errmsg, f, "must be a list");
-		json_array_foreach(apply, i, e) {
+		json_array_foreach (apply, i, e) {
 			const char *kind = json_string_value(json_object_get(e, "kind"));
 
 			fieldf(f, sizeof(f), "steps[%zu].apply[%zu]", si, i);
 			if (!json_is_object(e))
 				return cfail(errmsg, f, "must be an object");
 			if (kind && strcmp(kind, "NetworkPolicy"))
-				return cfail(errmsg, f, "kind: must be NetworkPolicy, not %s", kind);
+				return cfail(errmsg, f, "kind: must be NetworkPolicy, not %s",
+					     kind);
 		}
 		out->apply = json_incref(apply);
 	}
@@ -323,7 +326,7 @@ static int parse_step(struct pw_case *c, json_t *s, size_t si, struct pw_case_st
 	if (del && !json_is_null(del)) {
 		if (!json_is_array(del))
 			return cfail(errmsg, f, "must be a list");
-		json_array_foreach(del, i, e) {
+		json_array_foreach (del, i, e) {
 			const char *s2 = json_string_value(e);
 			const char *slash = s2 ? strchr(s2, '/') : NULL;
 
@@ -337,8 +340,9 @@ static int parse_step(struct pw_case *c, json_t *s, size_t si, struct pw_case_st
 	if (labels && !json_is_null(labels)) {
 		if (!json_is_array(labels))
 			return cfail(errmsg, f, "must be a list");
-		json_array_foreach(labels, i, e) {
-			json_t *ns = json_object_get(e, "namespace"), *pod = json_object_get(e, "pod");
+		json_array_foreach (labels, i, e) {
+			json_t *ns = json_object_get(e, "namespace"),
+			       *pod = json_object_get(e, "pod");
 			_cleanup_free_ char *id = NULL;
 			int err;
 
@@ -369,7 +373,7 @@ static int parse_step(struct pw_case *c, json_t *s, size_t si, struct pw_case_st
 		out->probes = calloc(json_array_size(probes) + 1, sizeof(*out->probes));
 		if (!out->probes)
 			return -ENOMEM;
-		json_array_foreach(probes, i, e) {
+		json_array_foreach (probes, i, e) {
 			int err;
 
 			fieldf(f, sizeof(f), "steps[%zu].probes[%zu]", si, i);
@@ -384,8 +388,8 @@ static int parse_step(struct pw_case *c, json_t *s, size_t si, struct pw_case_st
 
 int pw_case_parse(json_t *root, struct pw_case **out, char *errmsg)
 {
-	static const char *const root_keys[] = { "name", "description", "namespaces", "pods",
-						 "steps", NULL };
+	static const char *const root_keys[] = { "name", "description", "namespaces",
+						 "pods", "steps",	NULL };
 	struct pw_case *c;
 	json_t *name, *nss, *steps, *v, *e;
 	const char *k, *bad;
@@ -406,7 +410,7 @@ int pw_case_parse(json_t *root, struct pw_case **out, char *errmsg)
 	nss = json_object_get(root, "namespaces");
 	if (!json_is_object(nss))
 		return cfail(errmsg, "namespaces", "missing or not an object");
-	json_object_foreach(nss, k, v) {
+	json_object_foreach (nss, k, v) {
 		fieldf(f, sizeof(f), "namespaces.%s", k);
 		if (!json_is_object(v))
 			return cfail(errmsg, f, "must be an object");
@@ -429,8 +433,9 @@ int pw_case_parse(json_t *root, struct pw_case **out, char *errmsg)
 	c->namespaces = json_incref(nss);
 	err = c->name ? 0 : -ENOMEM;
 	if (!err)
-		err = parse_pods(c, json_object_get(root, "pods") ? json_object_get(root, "pods")
-								  : json_array(),
+		err = parse_pods(c,
+				 json_object_get(root, "pods") ? json_object_get(root, "pods") :
+								 json_array(),
 				 errmsg);
 	if (!err) {
 		c->steps = calloc(json_array_size(steps) + 1, sizeof(*c->steps));
@@ -438,7 +443,7 @@ int pw_case_parse(json_t *root, struct pw_case **out, char *errmsg)
 			err = -ENOMEM;
 	}
 	if (!err) {
-		json_array_foreach(steps, i, e) {
+		json_array_foreach (steps, i, e) {
 			err = parse_step(c, e, i, &c->steps[i], errmsg);
 			c->nsteps++;
 			if (err)
@@ -464,11 +469,11 @@ static int substitute(const struct pw_case *c, json_t *v, char *errmsg)
 	int err;
 
 	if (json_is_object(v)) {
-		json_object_foreach(v, k, e)
+		json_object_foreach (v, k, e)
 			if ((err = substitute(c, e, errmsg)))
 				return err;
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e)
+		json_array_foreach (v, i, e)
 			if ((err = substitute(c, e, errmsg)))
 				return err;
 	} else if (json_is_string(v) && strstr(json_string_value(v), "${ip:")) {
@@ -489,7 +494,8 @@ static int substitute(const struct pw_case *c, json_t *v, char *errmsg)
 			if (!pod)
 				return cfail(errmsg, "apply", "${ip:%s}: unknown pod", id);
 			pw_addr_format(&pod->v4, ip, sizeof(ip));
-			o += (size_t)snprintf(out + o, sizeof(out) - o, "%.*s%s", (int)(p - s), s, ip);
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%.*s%s", (int)(p - s), s,
+					      ip);
 			if (o >= sizeof(out))
 				return cfail(errmsg, "apply", "string too long");
 			s = end + 1;
@@ -555,8 +561,7 @@ void pw_policy_explain_verdict(const struct pw_policy_db *db, const struct pw_en
 	case PW_REASON_DROP_POLICY_EGRESS:
 		if (ep)
 			pw_policy_db_selecting(db, ep->ns, ep->name, dir, sel, sizeof(sel));
-		snprintf(buf, len, "default deny: selected by %s, no rule allows",
-			 ep ? sel : "?");
+		snprintf(buf, len, "default deny: selected by %s, no rule allows", ep ? sel : "?");
 		return;
 	default:
 		snprintf(buf, len, "%s", pw_reason_name(v->reason));
@@ -574,9 +579,9 @@ static int add_failure(struct pw_case_result *res, const struct pw_case_failure 
 	return 0;
 }
 
-static int run_step(const struct pw_case *c, size_t si, struct pw_policy_db *db,
-		    json_t *nslabels, json_t *podlabels, const struct pw_evaluator *ev,
-		    struct pw_case_result *res, char *errmsg)
+static int run_step(const struct pw_case *c, size_t si, struct pw_policy_db *db, json_t *nslabels,
+		    json_t *podlabels, const struct pw_evaluator *ev, struct pw_case_result *res,
+		    char *errmsg)
 {
 	const struct pw_case_step *s = &c->steps[si];
 	char f[128];
@@ -584,7 +589,7 @@ static int run_step(const struct pw_case *c, size_t si, struct pw_policy_db *db,
 	size_t i;
 	int err;
 
-	json_array_foreach(s->del, i, e) {
+	json_array_foreach (s->del, i, e) {
 		char buf[300], *slash;
 
 		snprintf(buf, sizeof(buf), "%s", json_string_value(e));
@@ -594,7 +599,7 @@ static int run_step(const struct pw_case *c, size_t si, struct pw_policy_db *db,
 		if (pw_policy_db_delete_policy(db, buf, slash + 1))
 			return cfail(errmsg, f, "no policy %s/%s", buf, slash + 1);
 	}
-	json_array_foreach(s->labels, i, e) {
+	json_array_foreach (s->labels, i, e) {
 		const char *ns = json_string_value(json_object_get(e, "namespace"));
 		json_t *pod = json_object_get(e, "pod"), *l = json_object_get(e, "labels");
 
@@ -614,7 +619,7 @@ static int run_step(const struct pw_case *c, size_t si, struct pw_policy_db *db,
 		if (err)
 			return err;
 	}
-	json_array_foreach(s->apply, i, e) {
+	json_array_foreach (s->apply, i, e) {
 		json_t *obj = json_deep_copy(e);
 
 		fieldf(f, sizeof(f), "steps[%zu].apply[%zu]", si, i);
@@ -642,9 +647,10 @@ static int run_step(const struct pw_case *c, size_t si, struct pw_policy_db *db,
 		const char *src, *dst;
 		json_t *row, *v;
 
-		json_object_foreach(pr->expect, src, row) {
-			json_object_foreach(row, dst, v) {
-				const struct pw_case_pod *sp = find_pod(c, src), *dp = find_pod(c, dst);
+		json_object_foreach (pr->expect, src, row) {
+			json_object_foreach (row, dst, v) {
+				const struct pw_case_pod *sp = find_pod(c, src),
+							 *dp = find_pod(c, dst);
 
 				if (sp == dp)
 					continue;
@@ -653,8 +659,8 @@ static int run_step(const struct pw_case *c, size_t si, struct pw_policy_db *db,
 					const struct pw_endpoint_view *ep;
 
 					pw_policy_probe(db, ev, fam ? &sp->v6 : &sp->v4,
-							fam ? &dp->v6 : &dp->v4, pr->proto, pr->port,
-							&fl.res);
+							fam ? &dp->v6 : &dp->v4, pr->proto,
+							pr->port, &fl.res);
 					res->checked++;
 					if (fl.res.allowed == json_is_true(v))
 						continue;
@@ -667,7 +673,8 @@ static int run_step(const struct pw_case *c, size_t si, struct pw_policy_db *db,
 					fl.family = fam ? PW_AF_INET6 : PW_AF_INET;
 					fl.expected = json_is_true(v);
 					if (fl.res.decided_dir == PW_DIR_EGRESS ||
-					    (fl.res.has_egress && pw_reason_is_drop(fl.res.egress.reason)))
+					    (fl.res.has_egress &&
+					     pw_reason_is_drop(fl.res.egress.reason)))
 						ep = pw_policy_db_endpoint(db, sp->ns, sp->name),
 						pw_policy_explain_verdict(db, ep, PW_DIR_EGRESS,
 									  &fl.res.egress, fl.why,
@@ -687,8 +694,8 @@ static int run_step(const struct pw_case *c, size_t si, struct pw_policy_db *db,
 	return 0;
 }
 
-int pw_case_run(const struct pw_case *c, const struct pw_evaluator *ev,
-		struct pw_case_result *res, char *errmsg)
+int pw_case_run(const struct pw_case *c, const struct pw_evaluator *ev, struct pw_case_result *res,
+		char *errmsg)
 {
 	struct pw_policy_db *db = NULL;
 	json_t *nslabels = json_object(), *podlabels = json_object(), *v;
@@ -699,7 +706,7 @@ int pw_case_run(const struct pw_case *c, const struct pw_evaluator *ev,
 	err = nslabels && podlabels ? pw_policy_db_new(&db) : -ENOMEM;
 	if (err)
 		goto out;
-	json_object_foreach(c->namespaces, k, v) {
+	json_object_foreach (c->namespaces, k, v) {
 		err = upsert_new(db, ns_obj(k, json_object_get(v, "labels")), "namespaces", errmsg);
 		if (err)
 			goto out;

@@ -35,7 +35,7 @@ struct ident {
 	size_t nports;
 	/* CIDR identities */
 	struct pw_cidr cidr;
-	size_t refs; /* pods (label) or policy prefixes (CIDR) using it */
+	size_t refs;   /* pods (label) or policy prefixes (CIDR) using it */
 	size_t nlocal; /* local endpoints with this identity */
 	struct eset *es, *old_es;
 	bool dirty, dead, recomputed;
@@ -50,8 +50,8 @@ struct eprec {
 
 struct podrec {
 	struct pw_pod *pod;
-	struct ident *ident; /* NULL for hostNetwork pods */
-	uint32_t *cidr_ids; /* per pod IP */
+	struct ident *ident;  /* NULL for hostNetwork pods */
+	uint32_t *cidr_ids;   /* per pod IP */
 	struct pw_addr *inst; /* addresses as of the last compile */
 	size_t ninst;
 	bool local, dirty;
@@ -94,19 +94,19 @@ struct ptrvec {
 };
 
 struct pw_policy_db {
-	struct pw_hmap pods; /* "ns/name" -> podrec */
-	struct pw_hmap nss; /* name -> pw_ns */
-	struct pw_hmap nps; /* "ns/name" -> pw_np */
-	struct pw_hmap np_by_ns; /* ns -> nslist */
-	struct pw_hmap idents; /* key -> ident */
-	struct pw_hmap ids; /* id (u32) -> ident */
-	struct pw_hmap cidrs; /* key -> ident, CIDR identities only */
-	struct pw_hmap cookies; /* key -> cookierec */
+	struct pw_hmap pods;	     /* "ns/name" -> podrec */
+	struct pw_hmap nss;	     /* name -> pw_ns */
+	struct pw_hmap nps;	     /* "ns/name" -> pw_np */
+	struct pw_hmap np_by_ns;     /* ns -> nslist */
+	struct pw_hmap idents;	     /* key -> ident */
+	struct pw_hmap ids;	     /* id (u32) -> ident */
+	struct pw_hmap cidrs;	     /* key -> ident, CIDR identities only */
+	struct pw_hmap cookies;	     /* key -> cookierec */
 	struct cookierec **cookie_v; /* index cookie - 1 */
 	size_t ncookies, capcookies;
-	struct pw_hmap eps; /* "ns/name" -> eprec */
+	struct pw_hmap eps;  /* "ns/name" -> eprec */
 	struct pw_hmap host; /* pw_host_key -> ipclaim */
-	struct pw_hmap lpm; /* pw_lpm_key -> pw_ipcache_lpm_entry (in lpm_arr) */
+	struct pw_hmap lpm;  /* pw_lpm_key -> pw_ipcache_lpm_entry (in lpm_arr) */
 	struct pw_ipcache_lpm_entry *lpm_arr;
 	uint8_t lens[2][129]; /* prefix lengths in the LPM map per family, longest first */
 	size_t nlens[2];
@@ -116,8 +116,8 @@ struct pw_policy_db {
 	uint32_t *node_cidr_ids;
 	size_t nnode_ips;
 	bool node_dirty, compiled;
-	struct ptrvec retired; /* replaced or deleted policies, freed at compile */
-	struct ptrvec dead_pods; /* deleted podrecs, freed at compile */
+	struct ptrvec retired;	     /* replaced or deleted policies, freed at compile */
+	struct ptrvec dead_pods;     /* deleted podrecs, freed at compile */
 	struct ptrvec added, unrefd; /* identities created / unreferenced during a compile */
 	/* lazily built views */
 	bool views_stale;
@@ -338,8 +338,8 @@ static void mark_ns_pods_dirty(struct pw_policy_db *db, const char *ns)
 	}
 }
 
-int pw_policy_db_set_node(struct pw_policy_db *db, const char *node_name,
-			  const struct pw_addr *ips, size_t nips)
+int pw_policy_db_set_node(struct pw_policy_db *db, const char *node_name, const struct pw_addr *ips,
+			  size_t nips)
 {
 	char *n = strdup(node_name ? node_name : "");
 	struct pw_addr *a = calloc(nips + 1, sizeof(*a));
@@ -483,8 +483,7 @@ int pw_policy_db_upsert_policy(struct pw_policy_db *db, json_t *obj, char *errms
 	if (err)
 		return err;
 	l = nslist_get(db, np->ns, true);
-	if (!l || vpush_raw((void ***)&l->v, &l->n, &l->cap, np) ||
-	    vpush(&db->retired, NULL)) {
+	if (!l || vpush_raw((void ***)&l->v, &l->n, &l->cap, np) || vpush(&db->retired, NULL)) {
 		if (l)
 			nslist_remove(l, np);
 		pw_np_free(np);
@@ -671,7 +670,8 @@ static struct ident *label_ident_get(struct pw_policy_db *db, const struct pw_po
 	i->key = key;
 	i->ns = strdup(pod->ns);
 	i->ports = calloc(pod->nports + 1, sizeof(*i->ports));
-	if (!i->ns || !i->ports || pw_labels_dup(nsl, &i->nsl) || pw_labels_dup(&pod->labels, &i->pl))
+	if (!i->ns || !i->ports || pw_labels_dup(nsl, &i->nsl) ||
+	    pw_labels_dup(&pod->labels, &i->pl))
 		goto oom;
 	for (size_t k = 0; k < pod->nports; k++) {
 		i->ports[k] = pod->ports[k];
@@ -736,7 +736,8 @@ static int np_prefixes(struct pw_policy_db *db, struct pw_np *np, bool ref)
 				if (!pe->is_block)
 					continue;
 				for (size_t x = 0; x <= pe->nexcept; x++) {
-					const struct pw_cidr *c = x ? &pe->except[x - 1] : &pe->cidr;
+					const struct pw_cidr *c =
+						x ? &pe->except[x - 1] : &pe->cidr;
 					struct ident *i = cidr_ident_get(db, c);
 
 					if (!i)
@@ -828,7 +829,8 @@ static bool peer_matches(const struct pw_np *np, const struct pw_peer *pe, const
 
 static bool np_selects(const struct pw_np *np, const struct ident *i)
 {
-	return !i->is_cidr && !i->dead && !strcmp(i->ns, np->ns) && pw_selector_match(&np->sel, &i->pl);
+	return !i->is_cidr && !i->dead && !strcmp(i->ns, np->ns) &&
+	       pw_selector_match(&np->sel, &i->pl);
 }
 
 /* Removes dead identities from a list; returns whether any was removed. */
@@ -1016,8 +1018,8 @@ static void acc_touch(struct accset *s, uint32_t id, int dir)
 	acc_get(s, id, dir, 0);
 }
 
-static void acc_add(struct accset *s, uint32_t id, int dir, uint8_t proto, uint16_t lo,
-		    uint16_t hi, uint32_t cookie)
+static void acc_add(struct accset *s, uint32_t id, int dir, uint8_t proto, uint16_t lo, uint16_t hi,
+		    uint32_t cookie)
 {
 	struct acc *a = acc_get(s, id, dir, proto);
 
@@ -1379,7 +1381,8 @@ static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset 
 					const struct ident *ai = db->added.v[a];
 
 					if (!ai->dead)
-						rule_emit_one(&s, np, self, d, &np->rules[d][r], ai);
+						rule_emit_one(&s, np, self, d, &np->rules[d][r],
+							      ai);
 				}
 		}
 	}
@@ -1516,8 +1519,8 @@ static int lpm_rebuild(struct pw_policy_db *db, struct pw_policy_delta *d)
 	}
 	/* Delta against the previous map. */
 	for (i = 0; i < n; i++) {
-		struct pw_ipcache_lpm_entry *old = pw_hmap_get(&db->lpm, &arr[i].key,
-							       sizeof(arr[i].key));
+		struct pw_ipcache_lpm_entry *old =
+			pw_hmap_get(&db->lpm, &arr[i].key, sizeof(arr[i].key));
 
 		if (old && !memcmp(&old->val, &arr[i].val, sizeof(old->val)))
 			continue;
@@ -2176,7 +2179,8 @@ static int lpmv_cmp(const void *a, const void *b)
 	const struct pw_ipcache_lpm_entry *x = a, *y = b;
 	int c = memcmp(&x->key.family, &y->key.family, 20);
 
-	return c ? c : (x->key.prefixlen > y->key.prefixlen) - (x->key.prefixlen < y->key.prefixlen);
+	return c ? c :
+		   (x->key.prefixlen > y->key.prefixlen) - (x->key.prefixlen < y->key.prefixlen);
 }
 
 /* Views are built on first use after a change; the db is logically const. */
@@ -2243,8 +2247,8 @@ size_t pw_policy_db_endpoints(const struct pw_policy_db *db, struct pw_endpoint_
 	return db->nep_views;
 }
 
-const struct pw_endpoint_view *pw_policy_db_endpoint(const struct pw_policy_db *db,
-						     const char *ns, const char *name)
+const struct pw_endpoint_view *pw_policy_db_endpoint(const struct pw_policy_db *db, const char *ns,
+						     const char *name)
 {
 	char id[600];
 	const struct eprec *ep;
@@ -2317,8 +2321,8 @@ const struct pw_pod_view *pw_policy_db_pod(const struct pw_policy_db *db, const 
 	return &p->view;
 }
 
-int pw_policy_db_selecting(const struct pw_policy_db *db, const char *ns, const char *name,
-			   int dir, char *buf, size_t len)
+int pw_policy_db_selecting(const struct pw_policy_db *db, const char *ns, const char *name, int dir,
+			   char *buf, size_t len)
 {
 	char id[600];
 	struct podrec *p;

@@ -15,8 +15,9 @@ int pw_policy_key_cmp(const struct pw_policy_key *a, const struct pw_policy_key 
 static const struct pw_policy_val *lookup(const struct pw_endpoint_view *ep, uint32_t id, int dir,
 					  uint8_t proto, uint16_t dport)
 {
-	struct pw_policy_key k = { .identity = id, .dir = (uint8_t)dir, .proto = proto,
-				   .dport = dport };
+	struct pw_policy_key k = {
+		.identity = id, .dir = (uint8_t)dir, .proto = proto, .dport = dport
+	};
 	size_t lo = 0, hi = ep->nentries;
 
 	while (lo < hi) {
@@ -61,8 +62,8 @@ void pw_policy_eval(const struct pw_policy_db *db, const struct pw_endpoint_view
 		    struct pw_verdict *out)
 {
 	struct pw_ipcache_val peer = pw_policy_lookup(db, peer_addr);
-	enum pw_reason drop = dir == PW_DIR_INGRESS ? PW_REASON_DROP_POLICY_INGRESS
-						    : PW_REASON_DROP_POLICY_EGRESS;
+	enum pw_reason drop = dir == PW_DIR_INGRESS ? PW_REASON_DROP_POLICY_INGRESS :
+						      PW_REASON_DROP_POLICY_EGRESS;
 	const struct pw_policy_val *hdr;
 	uint32_t ids[3], allow_cookie = 0, deny_cookie = 0;
 	uint8_t protos[2] = { proto, 0 };
@@ -75,7 +76,8 @@ void pw_policy_eval(const struct pw_policy_db *db, const struct pw_endpoint_view
 		return;
 	}
 	hdr = ep ? lookup(ep, PW_ID_ANY, dir, 0, 0) : NULL;
-	if (!hdr || (!(hdr->flags & PW_POLICY_F_ISOLATED) && !(hdr->flags & PW_POLICY_F_HAS_DENY))) {
+	if (!hdr ||
+	    (!(hdr->flags & PW_POLICY_F_ISOLATED) && !(hdr->flags & PW_POLICY_F_HAS_DENY))) {
 		out->reason = PW_REASON_ALLOW_UNISOLATED;
 		return;
 	}
@@ -88,7 +90,7 @@ void pw_policy_eval(const struct pw_policy_db *db, const struct pw_endpoint_view
 		for (int p = 0; p < 2; p++) {
 			const struct pw_policy_val *v;
 
-			/* The protocol-0 pass is the same lookup when the packet's is 0 (ICMP etc.). */
+			/* Protocol 0 (ICMP etc.): the second pass would repeat the first. */
 			if (p == 1 && protos[0] == 0)
 				continue;
 			v = lookup(ep, ids[i], dir, protos[p], 0);
@@ -97,9 +99,11 @@ void pw_policy_eval(const struct pw_policy_db *db, const struct pw_endpoint_view
 			if (scan(v, dport, &allow_cookie, &allowed, &deny_cookie))
 				goto deny;
 			if (v->flags & PW_POLICY_F_SPILL) {
-				const struct pw_policy_val *s = lookup(ep, ids[i], dir, protos[p], dport);
+				const struct pw_policy_val *s =
+					lookup(ep, ids[i], dir, protos[p], dport);
 
-				if (s && dport && scan(s, dport, &allow_cookie, &allowed, &deny_cookie))
+				if (s && dport &&
+				    scan(s, dport, &allow_cookie, &allowed, &deny_cookie))
 					goto deny;
 			}
 		}
@@ -130,8 +134,7 @@ const struct pw_evaluator pw_evaluator_default = {
 };
 
 /* The local endpoint that owns an address, if any. */
-static const struct pw_endpoint_view *ep_of(const struct pw_policy_db *db,
-					    const struct pw_addr *a)
+static const struct pw_endpoint_view *ep_of(const struct pw_policy_db *db, const struct pw_addr *a)
 {
 	struct pw_pod_view *pods;
 	size_t n = pw_policy_db_pods(db, &pods);

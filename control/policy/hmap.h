@@ -19,8 +19,8 @@ struct pw_hmap_slot {
 
 struct pw_hmap {
 	struct pw_hmap_slot *slots;
-	size_t cap; /* power of two, or 0 */
-	size_t used; /* live entries */
+	size_t cap;    /* power of two, or 0 */
+	size_t used;   /* live entries */
 	size_t filled; /* live entries + tombstones */
 };
 

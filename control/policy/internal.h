@@ -46,7 +46,7 @@ struct pw_cidr {
 struct pw_peer {
 	bool is_block;
 	struct pw_selector *pod_sel; /* NULL = absent */
-	struct pw_selector *ns_sel; /* NULL = absent (the policy's namespace) */
+	struct pw_selector *ns_sel;  /* NULL = absent (the policy's namespace) */
 	struct pw_cidr cidr;
 	struct pw_cidr *except;
 	size_t nexcept;
@@ -57,8 +57,8 @@ struct pw_peer {
 
 struct pw_np_port {
 	uint8_t proto;
-	bool any_port; /* no port: every port of proto */
-	char *name; /* named port, or NULL */
+	bool any_port;		 /* no port: every port of proto */
+	char *name;		 /* named port, or NULL */
 	uint16_t port, end_port; /* numeric [port, end_port] */
 };
 
@@ -77,7 +77,7 @@ struct pw_np {
 	struct pw_rule *rules[2];
 	size_t nrules[2];
 	/* Compiler state. */
-	bool fresh; /* upserted since the last compile */
+	bool fresh;	 /* upserted since the last compile */
 	void **selected; /* label identities of its namespace that its podSelector selects */
 	size_t nselected, capselected;
 };

@@ -27,7 +27,7 @@ struct anchor {
 
 struct yconv {
 	json_t **stack; /* containers being built */
-	char **keys; /* pending mapping key per level, NULL if expecting a key */
+	char **keys;	/* pending mapping key per level, NULL if expecting a key */
 	size_t depth;
 	struct anchor *anchors;
 	size_t nanchors;
@@ -219,10 +219,12 @@ static int yaml_to_json(const char *buf, size_t len, json_t *docs, char *why, si
 				err = -EINVAL;
 				break;
 			}
-			err = push(&c, ev.type == YAML_SEQUENCE_START_EVENT ? json_array() : json_object(),
-				   ev.type == YAML_SEQUENCE_START_EVENT
-					   ? (const char *)ev.data.sequence_start.anchor
-					   : (const char *)ev.data.mapping_start.anchor);
+			err = push(&c,
+				   ev.type == YAML_SEQUENCE_START_EVENT ? json_array() :
+									  json_object(),
+				   ev.type == YAML_SEQUENCE_START_EVENT ?
+					   (const char *)ev.data.sequence_start.anchor :
+					   (const char *)ev.data.mapping_start.anchor);
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT: {
@@ -294,7 +296,7 @@ static int flatten(json_t *v, json_t *out, int depth)
 	    json_is_array(items)) {
 		if (depth > 8)
 			return -EINVAL;
-		json_array_foreach(items, i, e) {
+		json_array_foreach (items, i, e) {
 			int err = flatten(e, out, depth + 1);
 
 			if (err)
@@ -329,8 +331,8 @@ int pw_manifest_parse(const char *buf, size_t len, const char *name, bool yaml, 
 				off++;
 			if (off >= len)
 				break;
-			d = json_loadb(buf + off, len - off, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY,
-				       &je);
+			d = json_loadb(buf + off, len - off,
+				       JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &je);
 			if (!d) {
 				snprintf(why, sizeof(why), "%s", je.text);
 				line = (size_t)je.line;
@@ -344,12 +346,12 @@ int pw_manifest_parse(const char *buf, size_t len, const char *name, bool yaml, 
 		}
 	}
 	if (!err) {
-		json_array_foreach(raw, i, d) {
+		json_array_foreach (raw, i, d) {
 			if (json_is_array(d)) {
 				json_t *e;
 				size_t k;
 
-				json_array_foreach(d, k, e)
+				json_array_foreach (d, k, e)
 					if (!err)
 						err = flatten(e, out, 0);
 			} else if (!err) {
@@ -437,7 +439,7 @@ static int load_file(const char *path, json_t *items, pw_manifest_err_fn cb, voi
 		report(cb, ctx, msg);
 		return 1;
 	}
-	json_array_foreach(docs, i, d) {
+	json_array_foreach (docs, i, d) {
 		json_t *it = json_pack("{s:s, s:O}", "file", path, "object", d);
 
 		if (!it || json_array_append_new(items, it)) {
@@ -509,7 +511,7 @@ int pw_manifest_apply(struct pw_policy_db *db, json_t *items, pw_manifest_err_fn
 	size_t i;
 
 	for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
-		json_array_foreach(items, i, it) {
+		json_array_foreach (items, i, it) {
 			json_t *obj = json_object_get(it, "object");
 			const char *kind = json_string_value(json_object_get(obj, "kind"));
 			int r;

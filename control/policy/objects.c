@@ -288,7 +288,7 @@ static int parse_labels(struct pctx *c, json_t *j, const char *field, struct pw_
 	if (!out->v)
 		return -ENOMEM;
 	if (j && json_is_object(j)) {
-		json_object_foreach(j, k, v) {
+		json_object_foreach (j, k, v) {
 			fieldf(f, sizeof(f), "%s.%s", field, k);
 			if (!valid_label_key(k)) {
 				pw_labels_free(out);
@@ -422,7 +422,7 @@ static int parse_selector(struct pctx *c, json_t *j, const char *field, struct p
 		return 0;
 	if (!json_is_object(j))
 		return fail(c, field, "must be an object");
-	json_object_foreach(j, k, v) {
+	json_object_foreach (j, k, v) {
 		if (strcmp(k, "matchLabels") && strcmp(k, "matchExpressions")) {
 			fieldf(f, sizeof(f), "%s.%s", field, k);
 			return fail(c, f, "unknown field");
@@ -433,7 +433,7 @@ static int parse_selector(struct pctx *c, json_t *j, const char *field, struct p
 		fieldf(f, sizeof(f), "%s.matchLabels", field);
 		if (!json_is_object(ml))
 			return fail(c, f, "must be an object");
-		json_object_foreach(ml, k, v) {
+		json_object_foreach (ml, k, v) {
 			fieldf(f, sizeof(f), "%s.matchLabels.%s", field, k);
 			if (!valid_label_key(k)) {
 				selector_clear(s);
@@ -458,8 +458,9 @@ static int parse_selector(struct pctx *c, json_t *j, const char *field, struct p
 		fieldf(f, sizeof(f), "%s.matchExpressions", field);
 		if (!json_is_array(me))
 			return selector_clear(s), fail(c, f, "must be a list");
-		json_array_foreach(me, i, e) {
-			json_t *key = json_object_get(e, "key"), *op = json_object_get(e, "operator");
+		json_array_foreach (me, i, e) {
+			json_t *key = json_object_get(e, "key"),
+			       *op = json_object_get(e, "operator");
 			json_t *vals = json_object_get(e, "values");
 			enum pw_sel_op o;
 			const char *ops;
@@ -494,7 +495,7 @@ static int parse_selector(struct pctx *c, json_t *j, const char *field, struct p
 			err = add_req(s, json_string_value(key), o);
 			if (err)
 				return selector_clear(s), err;
-			json_array_foreach(vals, vi, v) {
+			json_array_foreach (vals, vi, v) {
 				if (!json_is_string(v))
 					return selector_clear(s),
 					       fail(c, f, "values[%zu]: must be a string", vi);
@@ -698,7 +699,8 @@ bad_end:
 
 static int parse_peer(struct pctx *c, json_t *j, const char *field, struct pw_peer *out)
 {
-	json_t *ps = json_object_get(j, "podSelector"), *ns = json_object_get(j, "namespaceSelector");
+	json_t *ps = json_object_get(j, "podSelector"),
+	       *ns = json_object_get(j, "namespaceSelector");
 	json_t *ib = json_object_get(j, "ipBlock"), *cidr, *ex, *e;
 	const char *k;
 	json_t *v;
@@ -709,7 +711,7 @@ static int parse_peer(struct pctx *c, json_t *j, const char *field, struct pw_pe
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(j))
 		return fail(c, field, "must be an object");
-	json_object_foreach(j, k, v) {
+	json_object_foreach (j, k, v) {
 		if (strcmp(k, "podSelector") && strcmp(k, "namespaceSelector") &&
 		    strcmp(k, "ipBlock")) {
 			fieldf(f, sizeof(f), "%s.%s", field, k);
@@ -758,7 +760,7 @@ static int parse_peer(struct pctx *c, json_t *j, const char *field, struct pw_pe
 		out->except = calloc(json_array_size(ex) + 1, sizeof(*out->except));
 		if (!out->except)
 			return -ENOMEM;
-		json_array_foreach(ex, i, e) {
+		json_array_foreach (ex, i, e) {
 			struct pw_cidr *x = &out->except[i];
 
 			fieldf(f, sizeof(f), "%s.ipBlock.except[%zu]", field, i);
@@ -790,7 +792,7 @@ static int parse_rule(struct pctx *c, json_t *j, const char *field, int dir, str
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(j))
 		return fail(c, field, "must be an object");
-	json_object_foreach(j, k, v) {
+	json_object_foreach (j, k, v) {
 		if (strcmp(k, pkey) && strcmp(k, "ports")) {
 			fieldf(f, sizeof(f), "%s.%s", field, k);
 			return fail(c, f, "unknown field");
@@ -803,7 +805,7 @@ static int parse_rule(struct pctx *c, json_t *j, const char *field, int dir, str
 		out->peers = calloc(json_array_size(peers) + 1, sizeof(*out->peers));
 		if (!out->peers)
 			return -ENOMEM;
-		json_array_foreach(peers, i, e) {
+		json_array_foreach (peers, i, e) {
 			fieldf(f, sizeof(f), "%s.%s[%zu]", field, pkey, i);
 			err = parse_peer(c, e, f, &out->peers[i]);
 			if (err) {
@@ -824,7 +826,7 @@ static int parse_rule(struct pctx *c, json_t *j, const char *field, int dir, str
 			rule_clear(out);
 			return -ENOMEM;
 		}
-		json_array_foreach(ports, i, e) {
+		json_array_foreach (ports, i, e) {
 			fieldf(f, sizeof(f), "%s.ports[%zu]", field, i);
 			err = parse_port(c, e, f, &out->ports[i]);
 			if (err) {
@@ -884,7 +886,7 @@ int pw_np_parse(json_t *obj, struct pw_np **out, char *err)
 			r = -ENOMEM;
 			goto out;
 		}
-		json_array_foreach(rules[d], i, e) {
+		json_array_foreach (rules[d], i, e) {
 			fieldf(f, sizeof(f), "spec.%s[%zu]", fn, i);
 			r = parse_rule(&c, e, f, d, &np->rules[d][i]);
 			if (r)
@@ -898,7 +900,7 @@ int pw_np_parse(json_t *obj, struct pw_np **out, char *err)
 			r = fail(&c, "spec.policyTypes", "must be a list");
 			goto out;
 		}
-		json_array_foreach(types, i, e) {
+		json_array_foreach (types, i, e) {
 			const char *t = json_string_value(e);
 
 			fieldf(f, sizeof(f), "spec.policyTypes[%zu]", i);
@@ -1035,7 +1037,7 @@ int pw_pod_parse(json_t *obj, struct pw_pod **out, char *err)
 		if (r)
 			goto out;
 	}
-	json_array_foreach(ips, i, e) {
+	json_array_foreach (ips, i, e) {
 		json_t *a = json_object_get(e, "ip");
 
 		fieldf(f, sizeof(f), "status.podIPs[%zu].ip", i);
@@ -1052,22 +1054,23 @@ int pw_pod_parse(json_t *obj, struct pw_pod **out, char *err)
 		r = fail(&c, "spec.containers", "must be a list");
 		goto out;
 	}
-	json_array_foreach(cs, i, ct)
+	json_array_foreach (cs, i, ct)
 		nports += json_array_size(json_object_get(ct, "ports"));
 	pod->ports = calloc(nports + 1, sizeof(*pod->ports));
 	if (!pod->ports) {
 		r = -ENOMEM;
 		goto out;
 	}
-	json_array_foreach(cs, i, ct) {
+	json_array_foreach (cs, i, ct) {
 		ps = json_object_get(ct, "ports");
 		if (ps && !json_is_null(ps) && !json_is_array(ps)) {
 			fieldf(f, sizeof(f), "spec.containers[%zu].ports", i);
 			r = fail(&c, f, "must be a list");
 			goto out;
 		}
-		json_array_foreach(ps, j, p) {
-			json_t *n = json_object_get(p, "name"), *cp = json_object_get(p, "containerPort");
+		json_array_foreach (ps, j, p) {
+			json_t *n = json_object_get(p, "name"),
+			       *cp = json_object_get(p, "containerPort");
 			json_t *pr = json_object_get(p, "protocol");
 			struct pw_named_port *np = &pod->ports[pod->nports];
 
@@ -1079,8 +1082,9 @@ int pw_pod_parse(json_t *obj, struct pw_pod **out, char *err)
 			}
 			np->proto = 6;
 			if (pr && !json_is_null(pr)) {
-				np->proto = json_is_string(pr) ? pw_proto_parse(json_string_value(pr))
-							       : 0;
+				np->proto = json_is_string(pr) ?
+						    pw_proto_parse(json_string_value(pr)) :
+						    0;
 				if (!np->proto) {
 					r = fail(&c, f, "protocol: unsupported protocol");
 					goto out;

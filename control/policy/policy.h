@@ -26,7 +26,7 @@
 struct pw_policy_db;
 
 struct pw_addr {
-	uint8_t family; /* PW_AF_INET or PW_AF_INET6 */
+	uint8_t family;	  /* PW_AF_INET or PW_AF_INET6 */
 	uint8_t addr[16]; /* network byte order; IPv4 in [0..3] */
 };
 
@@ -46,7 +46,7 @@ struct pw_ipcache_lpm_entry {
 struct pw_cookie_info {
 	const char *ns;
 	const char *name;
-	uint8_t dir; /* PW_DIR_* */
+	uint8_t dir;   /* PW_DIR_* */
 	uint32_t rule; /* index in spec.ingress / spec.egress */
 };
 
@@ -61,8 +61,8 @@ struct pw_endpoint_view {
 
 /* What one compile changed. Arrays owned by the delta; free with pw_policy_delta_free(). */
 struct pw_policy_delta {
-	uint32_t epoch; /* epoch after this compile */
-	bool changed; /* any output changed (the epoch was bumped) */
+	uint32_t epoch;	   /* epoch after this compile */
+	bool changed;	   /* any output changed (the epoch was bumped) */
 	char **ep_changed; /* "ns/name" of endpoints added or whose entries changed */
 	size_t n_ep_changed;
 	char **ep_removed;
@@ -91,8 +91,8 @@ void pw_policy_db_free(struct pw_policy_db **db);
  * local endpoints; NULL or "" = every pod is local) and the node's own
  * addresses (identity PW_ID_HOST).
  */
-int pw_policy_db_set_node(struct pw_policy_db *db, const char *node_name,
-			  const struct pw_addr *ips, size_t nips);
+int pw_policy_db_set_node(struct pw_policy_db *db, const char *node_name, const struct pw_addr *ips,
+			  size_t nips);
 
 /*
  * Upserts a Kubernetes object (Pod, Namespace or NetworkPolicy, as JSON).
@@ -118,10 +118,9 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 /* Accessors of the current compiled output. */
 uint32_t pw_policy_db_epoch(const struct pw_policy_db *db);
 size_t pw_policy_db_endpoints(const struct pw_policy_db *db, struct pw_endpoint_view **out);
-const struct pw_endpoint_view *pw_policy_db_endpoint(const struct pw_policy_db *db,
-						     const char *ns, const char *name);
-size_t pw_policy_db_host_entries(const struct pw_policy_db *db,
-				 struct pw_ipcache_host_entry **out);
+const struct pw_endpoint_view *pw_policy_db_endpoint(const struct pw_policy_db *db, const char *ns,
+						     const char *name);
+size_t pw_policy_db_host_entries(const struct pw_policy_db *db, struct pw_ipcache_host_entry **out);
 size_t pw_policy_db_lpm_entries(const struct pw_policy_db *db, struct pw_ipcache_lpm_entry **out);
 /* Returns 0 or -ENOENT. */
 int pw_policy_db_cookie(const struct pw_policy_db *db, uint32_t cookie, struct pw_cookie_info *out);
@@ -142,8 +141,8 @@ size_t pw_policy_db_pods(const struct pw_policy_db *db, struct pw_pod_view **out
 const struct pw_pod_view *pw_policy_db_pod(const struct pw_policy_db *db, const char *ns,
 					   const char *name);
 /* Names of the policies that select the pod for dir (comma separated, "ns/name"), or "". */
-int pw_policy_db_selecting(const struct pw_policy_db *db, const char *ns, const char *name,
-			   int dir, char *buf, size_t len);
+int pw_policy_db_selecting(const struct pw_policy_db *db, const char *ns, const char *name, int dir,
+			   char *buf, size_t len);
 
 /* ---- evaluation (eval.c): the datapath's algorithm over the compiled output ---- */
 
@@ -181,7 +180,7 @@ extern const struct pw_evaluator pw_evaluator_default;
 /* A probe src -> dst: egress at src if it is a local endpoint, then ingress at dst. */
 struct pw_probe_result {
 	bool allowed;
-	int decided_dir; /* direction of the deciding (first denying, else last) evaluation, -1 none */
+	int decided_dir; /* direction that decided: first denying, else last; -1 none */
 	bool has_egress, has_ingress;
 	struct pw_verdict egress, ingress;
 };
@@ -228,8 +227,8 @@ int pw_manifest_apply(struct pw_policy_db *db, json_t *items, pw_manifest_err_fn
 
 struct pw_case_pod {
 	char *ns, *name, *id;
-	json_t *labels; /* object */
-	json_t *ports; /* array of container ports */
+	json_t *labels;	       /* object */
+	json_t *ports;	       /* array of container ports */
 	struct pw_addr v4, v6; /* offline addresses, from the pod's index */
 };
 
@@ -240,8 +239,8 @@ struct pw_case_probe {
 };
 
 struct pw_case_step {
-	json_t *apply; /* array or NULL */
-	json_t *del; /* array of "ns/name" or NULL */
+	json_t *apply;	/* array or NULL */
+	json_t *del;	/* array of "ns/name" or NULL */
 	json_t *labels; /* array or NULL */
 	struct pw_case_probe *probes;
 	size_t nprobes;
@@ -288,8 +287,8 @@ void pw_case_free(struct pw_case **c);
  * (failures in *res, free with pw_case_result_free()), or -EINVAL for a
  * case error (an object rejected, an unknown pod) with errmsg set.
  */
-int pw_case_run(const struct pw_case *c, const struct pw_evaluator *ev,
-		struct pw_case_result *res, char *errmsg);
+int pw_case_run(const struct pw_case *c, const struct pw_evaluator *ev, struct pw_case_result *res,
+		char *errmsg);
 void pw_case_result_free(struct pw_case_result *res);
 
 /* Explains a verdict in words into buf: "<ns>/<policy> <dir> rule <i>" or why not. */

@@ -54,10 +54,10 @@ static json_t *gen_pod(int i, int nns, int napps, const char *app_override)
 			 "{s:s, s:i}]}]}, s:{s:[{s:s},{s:s}]}}",
 			 "kind", "Pod", "metadata", "name", name, "namespace", ns, "labels", "app",
 			 app_override ? app_override : app, "tier", tiers[a % 5], "version",
-			 (a % 3) ? "v1" : "v2", "pod-template-hash", "5d8f7b9c6",
-			 "spec", "containers", "name", "main", "ports", "name", "http",
-			 "containerPort", (a % 2) ? 8080 : 80, "name", "metrics", "containerPort",
-			 9090, "status", "podIPs", "ip", ip, "ip", ip6);
+			 (a % 3) ? "v1" : "v2", "pod-template-hash", "5d8f7b9c6", "spec",
+			 "containers", "name", "main", "ports", "name", "http", "containerPort",
+			 (a % 2) ? 8080 : 80, "name", "metrics", "containerPort", 9090, "status",
+			 "podIPs", "ip", ip, "ip", ip6);
 }
 
 static json_t *gen_ns(int k)
@@ -97,31 +97,32 @@ static json_t *gen_policy(int i, int nns, int napps, int port_variant)
 				 9090 + port_variant);
 	} else if (kind <= 7) {
 		/* cross-namespace by team, a port range */
-		spec = json_pack("{s:{s:[{s:s, s:s, s:[s, s]}]}, s:[{s:[{s:{s:{s:s}}, s:{s:{s:s}}}], "
-				 "s:[{s:i, s:i}, {s:i, s:s}]}]}",
-				 "podSelector", "matchExpressions", "key", "tier", "operator", "In",
-				 "values", "api", "web", "ingress", "from", "namespaceSelector",
-				 "matchLabels", "team", team, "podSelector", "matchLabels", "tier", "web",
-				 "ports", "port", 8000 + port_variant, "endPort", 8100, "port", 53,
-				 "protocol", "UDP");
+		spec = json_pack(
+			"{s:{s:[{s:s, s:s, s:[s, s]}]}, s:[{s:[{s:{s:{s:s}}, s:{s:{s:s}}}], "
+			"s:[{s:i, s:i}, {s:i, s:s}]}]}",
+			"podSelector", "matchExpressions", "key", "tier", "operator", "In",
+			"values", "api", "web", "ingress", "from", "namespaceSelector",
+			"matchLabels", "team", team, "podSelector", "matchLabels", "tier", "web",
+			"ports", "port", 8000 + port_variant, "endPort", 8100, "port", 53,
+			"protocol", "UDP");
 	} else if (kind == 8) {
 		/* egress to the outside world except the cluster, and DNS */
 		snprintf(cidr, sizeof(cidr), "10.%u.0.0/16", 1 + rnd(4));
 		spec = json_pack("{s:{s:{s:s}}, s:[s], s:[{s:[{s:{s:s, s:[s]}}], s:[{s:i}]}, "
 				 "{s:[{s:{}, s:{s:{s:s}}}], s:[{s:i, s:s}]}]}",
 				 "podSelector", "matchLabels", "app", app, "policyTypes", "Egress",
-				 "egress", "to", "ipBlock", "cidr", "0.0.0.0/0", "except", "10.0.0.0/8",
-				 "ports", "port", 443 + port_variant, "to", "namespaceSelector",
-				 "podSelector", "matchLabels", "app", "app-0", "ports", "port", 53,
-				 "protocol", "UDP");
+				 "egress", "to", "ipBlock", "cidr", "0.0.0.0/0", "except",
+				 "10.0.0.0/8", "ports", "port", 443 + port_variant, "to",
+				 "namespaceSelector", "podSelector", "matchLabels", "app", "app-0",
+				 "ports", "port", 53, "protocol", "UDP");
 		(void)cidr;
 	} else {
 		/* ingress from an ipBlock of another node's pod range, except a /24 */
 		snprintf(cidr, sizeof(cidr), "10.1.%u.0/24", rnd(40));
 		spec = json_pack("{s:{s:{s:s}}, s:[{s:[{s:{s:s, s:[s]}}], s:[{s:i}]}]}",
-				 "podSelector", "matchLabels", "tier", tiers[rnd(5)], "ingress", "from",
-				 "ipBlock", "cidr", "10.1.0.0/16", "except", cidr, "ports", "port",
-				 8443 + port_variant);
+				 "podSelector", "matchLabels", "tier", tiers[rnd(5)], "ingress",
+				 "from", "ipBlock", "cidr", "10.1.0.0/16", "except", cidr, "ports",
+				 "port", 8443 + port_variant);
 	}
 	return json_pack("{s:s, s:{s:s, s:s}, s:o}", "kind", "NetworkPolicy", "metadata", "name",
 			 name, "namespace", ns, "spec", spec);
@@ -184,8 +185,8 @@ static int run(int npods, int npols)
 
 		snprintf(app, sizeof(app), "app-%u", rnd((uint32_t)napps));
 		p = json_deep_copy(pods[i]);
-		json_object_set_new(json_object_get(json_object_get(p, "metadata"), "labels"), "app",
-				    json_string(app));
+		json_object_set_new(json_object_get(json_object_get(p, "metadata"), "labels"),
+				    "app", json_string(app));
 		a = now_ms();
 		pw_policy_db_upsert(db, p, err);
 		pw_policy_db_compile(db, &d);
@@ -219,7 +220,8 @@ static int run(int npods, int npols)
 	printf("%5d pods x %4d policies (%d namespaces): %zu endpoints, %zu identities, "
 	       "%zu policy entries\n",
 	       npods, npols, nns, neps, pw_policy_db_identity_count(db), nentries);
-	printf("  load (parse+upsert) %8.1f ms\n  full compile        %8.1f ms\n", t1 - t0, t2 - t1);
+	printf("  load (parse+upsert) %8.1f ms\n  full compile        %8.1f ms\n", t1 - t0,
+	       t2 - t1);
 	printf("  peak RSS            %8.1f MB (whole process, incl. generated JSON)\n",
 	       (double)ru.ru_maxrss / 1024.0);
 	printf("  pod label change    median %.3f ms, max %.3f ms (avg %.1f endpoints changed, "

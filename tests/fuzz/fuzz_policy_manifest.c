@@ -25,7 +25,7 @@ static void one(const char *buf, size_t len, bool yaml)
 		json_decref(docs);
 		return;
 	}
-	json_array_foreach(docs, i, d)
+	json_array_foreach (docs, i, d)
 		pw_policy_db_upsert(db, d, err);
 	if (!pw_policy_db_compile(db, NULL)) {
 		n = pw_policy_db_pods(db, &pods);
@@ -34,11 +34,11 @@ static void one(const char *buf, size_t len, bool yaml)
 
 			if (pods[i].nips && pods[i + 1].nips &&
 			    pods[i].ips[0].family == pods[i + 1].ips[0].family)
-				pw_policy_probe(db, NULL, &pods[i].ips[0], &pods[i + 1].ips[0], 6, 80,
-						&r);
+				pw_policy_probe(db, NULL, &pods[i].ips[0], &pods[i + 1].ips[0], 6,
+						80, &r);
 		}
 		/* Once more, incrementally: the same objects again must compile too. */
-		json_array_foreach(docs, i, d)
+		json_array_foreach (docs, i, d)
 			pw_policy_db_upsert(db, d, err);
 		pw_policy_db_compile(db, NULL);
 	}

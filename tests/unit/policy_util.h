@@ -88,8 +88,8 @@ static inline int util_probe_fam(struct pw_policy_db *db, const char *from, cons
 	return r.allowed;
 }
 
-static inline int util_probe(struct pw_policy_db *db, const char *from, const char *to, uint16_t port,
-		      uint8_t proto)
+static inline int util_probe(struct pw_policy_db *db, const char *from, const char *to,
+			     uint16_t port, uint8_t proto)
 {
 	return util_probe_fam(db, from, to, port, proto, PW_AF_INET);
 }

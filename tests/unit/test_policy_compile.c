@@ -7,7 +7,9 @@
 
 #include "policy_util.h"
 
-#define PORTS_AB "[{\"name\":\"web\",\"containerPort\":8080},{\"name\":\"dns\",\"containerPort\":53,\"protocol\":\"UDP\"}]"
+#define PORTS_AB                                                                       \
+	"[{\"name\":\"web\",\"containerPort\":8080},"                                      \
+	"{\"name\":\"dns\",\"containerPort\":53,\"protocol\":\"UDP\"}]"
 
 static const char base[] =
 	NS("x", "{\"ns\":\"x\"}") NS("y", "{\"ns\":\"y\"}")
@@ -80,24 +82,31 @@ static void test_selectors(void)
 	struct pw_policy_db *db = with(
 		/* {} namespaceSelector with no podSelector: all pods of all namespaces */
 		NP("x", "all-ns", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":"
-				  "[{\"from\":[{\"namespaceSelector\":{}}],\"ports\":[{\"port\":1}]}]}")
+				  "[{\"from\":[{\"namespaceSelector\":{}}],\"ports\":[{"
+				  	"\"port\":1}]}]}")
 		/* podSelector {} without namespaceSelector: the policy's namespace only */
 		NP("x", "same-ns", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":"
 				   "[{\"from\":[{\"podSelector\":{}}],\"ports\":[{\"port\":2}]}]}")
 		/* AND: y's pods labelled app=b */
 		NP("x", "and", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":"
-			       "[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}},"
-			       "\"podSelector\":{\"matchLabels\":{\"app\":\"b\"}}}],\"ports\":[{\"port\":3}]}]}")
+			       "[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":"
+			       	"\"y\"}},"
+			       "\"podSelector\":{\"matchLabels\":{\"app\":\"b\"}}}],\"ports\":["
+			       	"{\"port\":3}]}]}")
 		/* OR: y's pods, or x's app=b */
 		NP("x", "or", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":"
-			      "[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":\"y\"}}},"
-			      "{\"podSelector\":{\"matchLabels\":{\"app\":\"b\"}}}],\"ports\":[{\"port\":4}]}]}")
+			      "[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"ns\":"
+			      	"\"y\"}}},"
+			      "{\"podSelector\":{\"matchLabels\":{\"app\":\"b\"}}}],\"ports\":["
+			      	"{\"port\":4}]}]}")
 		NP("x", "exprs", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":"
-				 "[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchExpressions\":["
+				 "[{\"from\":[{\"namespaceSelector\":{},\"podSelector\":{"
+				 	"\"matchExpressions\":["
 				 "{\"key\":\"tier\",\"operator\":\"DoesNotExist\"},"
 				 "{\"key\":\"app\",\"operator\":\"NotIn\",\"values\":[\"a\"]}]}}],"
 				 "\"ports\":[{\"port\":5}]},"
-				 "{\"from\":[{\"podSelector\":{\"matchExpressions\":[{\"key\":\"tier\","
+				 "{\"from\":[{\"podSelector\":{\"matchExpressions\":[{\"key\":"
+				 	"\"tier\","
 				 "\"operator\":\"Exists\"}]}}],\"ports\":[{\"port\":6}]}]}"));
 
 	if (!ASSERT_OK_PTR(db, "db"))
@@ -124,9 +133,11 @@ static void test_ipblock(void)
 {
 	struct pw_policy_db *db = with(
 		NP("x", "cidr", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":[{"
-				"\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/16\",\"except\":[\"10.0.1.0/24\"]}}]}]}")
+				"\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/16\",\"except\":["
+					"\"10.0.1.0/24\"]}}]}]}")
 		NP("x", "one", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":[{"
-			       "\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.1.2/32\"}}],\"ports\":[{\"port\":80}]}]}"));
+			       "\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.1.2/32\"}}],\"ports\":["
+			       	"{\"port\":80}]}]}"));
 	struct pw_ipcache_val v;
 	struct pw_addr a;
 
@@ -159,9 +170,11 @@ static void test_named_ports(void)
 	static const char text[] =
 		NS("x", "{}")
 		POD("x", "a", "{\"app\":\"s\"}", "10.0.0.1",
-		    "[{\"name\":\"web\",\"containerPort\":8080},{\"name\":\"alt\",\"containerPort\":9090}]")
+		    "[{\"name\":\"web\",\"containerPort\":8080},{\"name\":\"alt\","
+		    	"\"containerPort\":9090}]")
 		POD("x", "b", "{\"app\":\"s\"}", "10.0.0.2",
-		    "[{\"name\":\"web\",\"containerPort\":9090},{\"name\":\"alt\",\"containerPort\":8080}]")
+		    "[{\"name\":\"web\",\"containerPort\":9090},{\"name\":\"alt\","
+		    	"\"containerPort\":8080}]")
 		POD("x", "c", "{\"app\":\"client\"}", "10.0.0.3", "[]")
 		NP("x", "in", "{\"podSelector\":{\"matchLabels\":{\"app\":\"s\"}},\"ingress\":"
 			      "[{\"ports\":[{\"port\":\"web\"}]}]}")
@@ -205,7 +218,8 @@ out:
 static void test_endport_and_protocols(void)
 {
 	struct pw_policy_db *db = with(
-		NP("x", "p", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":[{\"ports\":["
+		NP("x", "p", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":[{"
+			"\"ports\":["
 			     "{\"port\":1000,\"endPort\":2000},{\"port\":80,\"protocol\":\"SCTP\"},"
 			     "{\"port\":\"dns\",\"protocol\":\"UDP\"}]}]}"));
 	const struct pw_endpoint_view *ep;
@@ -275,9 +289,11 @@ static void test_host_network_and_node(void)
 		NS("x", "{}")
 		POD("x", "a", "{\"app\":\"a\"}", "10.0.0.1", "[]")
 		"{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"h\",\"labels\":"
-		"{\"app\":\"a\"}},\"spec\":{\"hostNetwork\":true},\"status\":{\"podIP\":\"192.168.1.10\"}}\n"
+		"{\"app\":\"a\"}},\"spec\":{\"hostNetwork\":true},\"status\":{\"podIP\":"
+			"\"192.168.1.10\"}}\n"
 		"{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"r\",\"labels\":"
-		"{\"app\":\"r\"}},\"spec\":{\"nodeName\":\"other\"},\"status\":{\"podIP\":\"10.0.9.1\"}}\n"
+		"{\"app\":\"r\"}},\"spec\":{\"nodeName\":\"other\"},\"status\":{\"podIP\":"
+			"\"10.0.9.1\"}}\n"
 		NP("x", "deny", "{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Egress\"],"
 				"\"ingress\":[{\"from\":[{\"podSelector\":{}}]}]}");
 	struct pw_policy_db *db = NULL;
@@ -309,14 +325,19 @@ static void test_ipv6(void)
 {
 	static const char text[] =
 		NS("x", "{}")
-		"{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"a\",\"labels\":{\"app\":\"a\"}},"
+		"{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"a\",\"labels\":"
+			"{\"app\":\"a\"}},"
 		"\"status\":{\"podIPs\":[{\"ip\":\"10.0.0.1\"},{\"ip\":\"fd00::1\"}]}}\n"
-		"{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"b\",\"labels\":{\"app\":\"b\"}},"
+		"{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"b\",\"labels\":"
+			"{\"app\":\"b\"}},"
 		"\"status\":{\"podIPs\":[{\"ip\":\"10.0.0.2\"},{\"ip\":\"fd00::2\"}]}}\n"
-		"{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"c\",\"labels\":{\"app\":\"c\"}},"
+		"{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"c\",\"labels\":"
+			"{\"app\":\"c\"}},"
 		"\"status\":{\"podIPs\":[{\"ip\":\"10.0.0.3\"},{\"ip\":\"fd01::3\"}]}}\n"
-		NP("x", "v6", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":[{\"from\":"
-			      "[{\"ipBlock\":{\"cidr\":\"fd00::/64\",\"except\":[\"fd00::2/128\"]}}]}]}");
+		NP("x", "v6", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}},\"ingress\":["
+			"{\"from\":"
+			      "[{\"ipBlock\":{\"cidr\":\"fd00::/64\",\"except\":[\"fd00::"
+			      	"2/128\"]}}]}]}");
 	struct pw_policy_db *db = util_db(text, false);
 	struct pw_ipcache_host_entry *h;
 

@@ -53,9 +53,9 @@ static json_t *rnd_pod(int slot)
 		json_array_append_new(ports, json_pack("{s:s, s:i}", "name", "web", "containerPort",
 						       rnd(2) ? 80 : 8080));
 	if (rnd(2))
-		json_array_append_new(ports, json_pack("{s:s, s:i, s:s}", "name", "dns",
-						       "containerPort", 53, "protocol",
-						       rnd(2) ? "UDP" : "TCP"));
+		json_array_append_new(ports,
+				      json_pack("{s:s, s:i, s:s}", "name", "dns", "containerPort",
+						53, "protocol", rnd(2) ? "UDP" : "TCP"));
 	json_object_set_new(spec, "containers",
 			    json_pack("[{s:s, s:o}]", "name", "c", "ports", ports));
 	if (rnd(5) == 0)
@@ -81,7 +81,8 @@ static json_t *rnd_selector(bool ns)
 {
 	static const char *const ops[] = { "In", "NotIn", "Exists", "DoesNotExist" };
 	const char *key = ns ? "team" : (const char *[]){ "app", "tier", "env" }[rnd(3)];
-	const char *val = ns ? (rnd(2) ? "red" : "blue") : (const char *[]){ "a", "b", "c" }[rnd(3)];
+	const char *val =
+		ns ? (rnd(2) ? "red" : "blue") : (const char *[]){ "a", "b", "c" }[rnd(3)];
 	const char *op;
 
 	switch (rnd(3)) {
@@ -125,8 +126,9 @@ static json_t *rnd_peer(void)
 					    json_pack("{s:s, s:[s]}", "cidr", cidrs[c], "except",
 						      rnd(2) ? "10.0.1.0/24" : "10.0.0.2/31"));
 		else if (c == 5 && rnd(2))
-			json_object_set_new(p, "ipBlock", json_pack("{s:s, s:[s]}", "cidr", cidrs[c],
-								    "except", "10.0.0.0/16"));
+			json_object_set_new(p, "ipBlock",
+					    json_pack("{s:s, s:[s]}", "cidr", cidrs[c], "except",
+						      "10.0.0.0/16"));
 		else
 			json_object_set_new(p, "ipBlock", json_pack("{s:s}", "cidr", cidrs[c]));
 	}
@@ -141,7 +143,8 @@ static json_t *rnd_port(void)
 	case 0:
 		return json_pack("{s:i}", "port", rnd(2) ? 80 : 53);
 	case 1:
-		return json_pack("{s:i, s:s}", "port", rnd(2) ? 8080 : 53, "protocol", protos[rnd(3)]);
+		return json_pack("{s:i, s:s}", "port", rnd(2) ? 8080 : 53, "protocol",
+				 protos[rnd(3)]);
 	case 2:
 		return json_pack("{s:s, s:s}", "port", rnd(2) ? "web" : "dns", "protocol",
 				 protos[rnd(2)]);
@@ -203,7 +206,8 @@ static void add_str(json_t *a, const char *s)
 
 static int str_cmp(const void *a, const void *b)
 {
-	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
 }
 
 static char *sorted_join(json_t *a)
@@ -245,12 +249,12 @@ static char *ep_form(struct pw_policy_db *db, const struct pw_endpoint_view *ep,
 		size_t o;
 
 		/* The datapath's lookups (and eval's binary search) need unique, sorted keys. */
-		if (pk && (pk->identity > k->identity ||
-			   (pk->identity == k->identity &&
-			    (pk->dir > k->dir ||
-			     (pk->dir == k->dir &&
-			      (pk->proto > k->proto ||
-			       (pk->proto == k->proto && pk->dport >= k->dport)))))))
+		if (pk &&
+		    (pk->identity > k->identity ||
+		     (pk->identity == k->identity &&
+		      (pk->dir > k->dir ||
+		       (pk->dir == k->dir && (pk->proto > k->proto ||
+					      (pk->proto == k->proto && pk->dport >= k->dport)))))))
 			add_str(a, "UNSORTED");
 
 		if (exact)
@@ -264,14 +268,15 @@ static char *ep_form(struct pw_policy_db *db, const struct pw_endpoint_view *ep,
 			const struct pw_port_range *pr = &e->val.r[r];
 
 			if (exact)
-				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%u-%u:%u:%u,", pr->lo,
-						      pr->hi, pr->action, pr->cookie);
+				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%u-%u:%u:%u,",
+						      pr->lo, pr->hi, pr->action, pr->cookie);
 			else
-				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%u-%u:%u:%s,", pr->lo,
-						      pr->hi, pr->action,
-						      pw_policy_db_cookie(db, pr->cookie, &ci) ? "BAD"
-						      : strcmp(ci.ns, ep->ns)		 ? "OTHERNS"
-											 : "ok");
+				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%u-%u:%u:%s,",
+						      pr->lo, pr->hi, pr->action,
+						      pw_policy_db_cookie(db, pr->cookie, &ci) ?
+							      "BAD" :
+						      strcmp(ci.ns, ep->ns) ? "OTHERNS" :
+									      "ok");
 			if (o >= sizeof(buf))
 				break;
 		}
@@ -415,11 +420,11 @@ static char *mirror_form(struct mirror *m)
 	const char *k;
 	char *out;
 
-	json_object_foreach(m->eps, k, v)
+	json_object_foreach (m->eps, k, v)
 		add_str(a, json_string_value(v));
-	json_object_foreach(m->host, k, v)
+	json_object_foreach (m->host, k, v)
 		add_str(a, json_string_value(v));
-	json_object_foreach(m->lpm, k, v)
+	json_object_foreach (m->lpm, k, v)
 		add_str(a, json_string_value(v));
 	out = sorted_join(a);
 	json_decref(a);
@@ -466,9 +471,11 @@ static void run_sequence(int seq, int steps, int *failures, size_t *work_incr, s
 					pw_policy_db_delete_pod(
 						db,
 						json_string_value(json_object_get(
-							json_object_get(pods[k], "metadata"), "namespace")),
+							json_object_get(pods[k], "metadata"),
+							"namespace")),
 						json_string_value(json_object_get(
-							json_object_get(pods[k], "metadata"), "name")));
+							json_object_get(pods[k], "metadata"),
+							"name")));
 				json_decref(pods[k]);
 				pods[k] = rnd_pod(k);
 				pw_policy_db_upsert(db, pods[k], err);
@@ -478,8 +485,9 @@ static void run_sequence(int seq, int steps, int *failures, size_t *work_incr, s
 				if (!pods[k])
 					break;
 				pw_policy_db_delete_pod(
-					db, json_string_value(json_object_get(
-						    json_object_get(pods[k], "metadata"), "namespace")),
+					db,
+					json_string_value(json_object_get(
+						json_object_get(pods[k], "metadata"), "namespace")),
 					json_string_value(json_object_get(
 						json_object_get(pods[k], "metadata"), "name")));
 				json_decref(pods[k]);
@@ -497,9 +505,11 @@ static void run_sequence(int seq, int steps, int *failures, size_t *work_incr, s
 					pw_policy_db_delete_policy(
 						db,
 						json_string_value(json_object_get(
-							json_object_get(pols[k], "metadata"), "namespace")),
+							json_object_get(pols[k], "metadata"),
+							"namespace")),
 						json_string_value(json_object_get(
-							json_object_get(pols[k], "metadata"), "name")));
+							json_object_get(pols[k], "metadata"),
+							"name")));
 				json_decref(pols[k]);
 				pols[k] = rnd_policy(k);
 				if (pw_policy_db_upsert(db, pols[k], err)) {
@@ -525,7 +535,8 @@ static void run_sequence(int seq, int steps, int *failures, size_t *work_incr, s
 			break;
 		*work_incr += d.n_ep_recomputed;
 		mirror_apply(&m, db, &d);
-		if (!ASSERT_EQ(pw_policy_db_epoch(db) != epoch, d.changed, "epoch moves iff changed"))
+		if (!ASSERT_EQ(pw_policy_db_epoch(db) != epoch, d.changed,
+			       "epoch moves iff changed"))
 			failed = true;
 		pw_policy_delta_free(&d);
 		/* delta completeness */

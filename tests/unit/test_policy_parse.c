@@ -46,7 +46,8 @@ static const struct bad bads[] = {
 	  "spec.ingress[0].ports[0].endPort: requires a numeric port" },
 	{ "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":90,\"endPort\":80}]}]}",
 	  "spec.ingress[0].ports[0].endPort: must be greater than or equal to port" },
-	{ "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/33\"}}]}]}",
+	{ "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":"
+	  "{\"cidr\":\"10.0.0.0/33\"}}]}]}",
 	  "spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR" },
 	{ "{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"banana\"}}]}]}",
 	  "spec.ingress[0].from[0].ipBlock.cidr: invalid CIDR" },
@@ -173,7 +174,8 @@ static const char yaml_text[] =
 	"---\n"
 	"apiVersion: v1\nkind: List\nitems:\n"
 	"- kind: Pod\n  metadata: {name: a, namespace: x, labels: {app: web}}\n"
-	"  spec:\n    containers:\n    - name: c\n      ports: [{name: http, containerPort: 8080}]\n"
+	"  spec:\n    containers:\n    - name: c\n"
+	"      ports: [{name: http, containerPort: 8080}]\n"
 	"  status: {podIP: 10.0.0.1, podIPs: [{ip: 10.0.0.1}, {ip: 'fd00::1'}]}\n"
 	"- kind: Pod\n  metadata: {name: b, namespace: x, labels: {app: db, 'yes': 'true'}}\n"
 	"  status: {podIP: 10.0.0.2, podIPs: [{ip: 10.0.0.2}, {ip: 'fd00::2'}]}\n"
@@ -243,7 +245,8 @@ static void test_directory(void)
 	snprintf(path, sizeof(path), "%s/30-bad.yml", dir);
 	f = fopen(path, "w");
 	fputs(NP("x", "bad", "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":99999}]}]}")
-		      "---\n" NP("x", "good", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}}}"),
+		      "---\n"
+		      NP("x", "good", "{\"podSelector\":{\"matchLabels\":{\"app\":\"a\"}}}"),
 	      f);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/README.md", dir);
