@@ -503,6 +503,14 @@ out:
 
 /* ---------------- policy matrix ---------------- */
 
+static const struct pw_addr *pod_addr(const struct pw_pod_view *p, uint8_t family)
+{
+	for (size_t k = 0; k < p->nips; k++)
+		if (p->ips[k].family == family)
+			return &p->ips[k];
+	return NULL;
+}
+
 static int do_matrix(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -587,12 +595,21 @@ static int do_matrix(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < n; k++) {
+			const struct pw_addr *sa, *da;
 			struct pw_probe_result r;
 
 			if (i == k)
 				continue;
-			pw_policy_probe(db, evaluator, &pods[i]->ips[0], &pods[k]->ips[0], pr,
-					dport, &r);
+			/* IPv4 where both have it, else IPv6; dual-stack pods agree unless ipBlocks */
+			sa = pod_addr(pods[i], PW_AF_INET);
+			da = pod_addr(pods[k], PW_AF_INET);
+			if (!sa || !da) {
+				sa = pod_addr(pods[i], PW_AF_INET6);
+				da = pod_addr(pods[k], PW_AF_INET6);
+			}
+			if (!sa || !da)
+				continue; /* no common family: not reachable */
+			pw_policy_probe(db, evaluator, sa, da, pr, dport, &r);
 			allowed[i * n + k] = r.allowed;
 		}
 	if (!strcmp(format, "json")) {

@@ -531,6 +531,20 @@ static int parse_selector_ptr(struct pctx *c, json_t *j, const char *field,
 
 /* ---------------- metadata ---------------- */
 
+/* DNS-1123: lower-case alphanumerics and '-' (and '.' in subdomains), alphanumeric ends. */
+static bool dns_name(const char *s, size_t max, bool dots)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > max || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-' ||
+		      (dots && s[i] == '.')))
+			return false;
+	return true;
+}
+
 static int parse_meta(struct pctx *c, json_t *obj, bool namespaced, const char **ns,
 		      const char **name)
 {
@@ -558,10 +572,10 @@ static int parse_meta(struct pctx *c, json_t *obj, bool namespaced, const char *
 	}
 	if (!json_is_string(n) || !json_string_length(n))
 		return fail(c, "metadata.name", "missing or empty");
-	if (json_string_length(n) > 253 || strchr(*name, '/'))
-		return fail(c, "metadata.name", "invalid name");
-	if (namespaced && (strlen(*ns) > 63 || strchr(*ns, '/')))
-		return fail(c, "metadata.namespace", "invalid namespace name");
+	if (!dns_name(*name, 253, true))
+		return fail(c, "metadata.name", "invalid name \"%s\" (lower-case DNS-1123)", *name);
+	if (namespaced && !dns_name(*ns, 63, false))
+		return fail(c, "metadata.namespace", "invalid namespace name \"%s\"", *ns);
 	return 0;
 }
 

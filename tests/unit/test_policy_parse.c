@@ -119,6 +119,11 @@ static void test_object_errors(void)
 	ASSERT_EQ(pw_policy_db_upsert(db, o, err), -EINVAL, "bad label key");
 	ASSERT_HAS(err, "Namespace n: metadata.labels.bad key!: invalid label key", "label msg");
 	json_decref(o);
+	o = json_loads("{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"n\",\"name\":\"Bad_Name\"}}",
+		       0, NULL);
+	ASSERT_EQ(pw_policy_db_upsert(db, o, err), -EINVAL, "not a DNS-1123 name");
+	ASSERT_HAS(err, "Pod n/Bad_Name: metadata.name: invalid name", "name message");
+	json_decref(o);
 	o = json_loads("{\"kind\":\"Secret\",\"metadata\":{\"name\":\"n\"}}", 0, NULL);
 	ASSERT_EQ(pw_policy_db_upsert(db, o, err), -EOPNOTSUPP, "unsupported kind");
 	json_decref(o);
