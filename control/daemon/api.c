@@ -156,10 +156,11 @@ static json_t *do_endpoints(struct pw_daemon *d)
 
 	for (uint32_t i = 1; i < PW_MAX_ENDPOINTS; i++) {
 		struct pw_ep *ep = &d->eps[i];
-		json_t *ips = json_array();
+		json_t *ips;
 
 		if (!ep->used)
 			continue;
+		ips = json_array();
 		for (int j = 0; j < ep->nips; j++)
 			json_array_append_new(ips, json_string(ep->ips[j]));
 		json_array_append_new(

@@ -164,13 +164,14 @@ static void apply_one(struct pw_daemon *d, const char *key, json_t *item, bool *
 
 static void delete_one(struct pw_daemon *d, const char *key)
 {
-	_cleanup_free_ char *k = strdup(key);
+	/* key belongs to d->objs: copy it before the entry (and key) go. */
+	_cleanup_free_ char *full = strdup(key), *k = strdup(key);
 	char msg[PW_ERRMSG_MAX], *ns, *name;
 	int err;
 
-	if (!k)
+	if (!full || !k)
 		return;
-	json_object_del(d->objs, key);
+	json_object_del(d->objs, full);
 	ns = strchr(k, '/');
 	*ns++ = '\0';
 	name = strchr(ns, '/');
@@ -182,9 +183,9 @@ static void delete_one(struct pw_daemon *d, const char *key)
 	else
 		err = pw_policy_db_delete_policy(d->db, ns, name);
 	if (err && err != -ENOENT)
-		pr_err("manifest: delete %s: %s", key, strerror(-err));
+		pr_err("manifest: delete %s: %s", full, strerror(-err));
 	else
-		pr_info("manifest: %s deleted", key);
+		pr_info("manifest: %s deleted", full);
 }
 
 int pw_source_reload(struct pw_daemon *d)

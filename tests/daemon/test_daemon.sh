@@ -7,7 +7,8 @@
 # own bpffs pin root and /run/netns, a temporary directory; nothing leaks out.
 #
 # Environment: PODWALLD, PODWALLCTL, PW_CNI_PLUGIN (built binaries), CNI_PATH
-# (default /usr/lib/cni). V=1 shows the daemon's log on failure. Needs root,
+# (default /usr/lib/cni). V=1 shows the daemon's log; PW_DAEMON_WRAP prefixes the
+# daemon command (e.g. "valgrind --leak-check=full"). Needs root,
 # ip, socat, nc (netcat-openbsd), jq.
 
 set -u
@@ -66,6 +67,8 @@ mount -t tmpfs tmpfs /run/netns || exit 1
 # A private bpffs: the test's pins never meet a real podwall's.
 mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 77; }
 ip link set lo up
+# A stand-in uplink for the XDP program.
+ip link add pwup0 type veth peer name pwup1 && ip link set pwup0 up && ip link set pwup1 up
 sysctl -qw net.ipv4.ip_forward=1
 
 NTESTS=0
@@ -83,8 +86,8 @@ diag() { echo "# $*"; }
 # ---- the daemon ---------------------------------------------------------
 
 start_daemon() {
-	"$PODWALLD" -v --manifests "$MAN" --node-name pwd-node --pin-root "$PIN" --socket "$SOCK" \
-		--queue-dir "$QUEUE" --state-dir "$STATE" >>"$LOG" 2>&1 &
+	${PW_DAEMON_WRAP:-} "$PODWALLD" -v --manifests "$MAN" --node-name pwd-node --pin-root "$PIN" --socket "$SOCK" \
+		--queue-dir "$QUEUE" --state-dir "$STATE" --uplink pwup0 >>"$LOG" 2>&1 &
 	DPID=$!
 	wait_ready
 }
@@ -240,6 +243,12 @@ if [ "$(status_field ready)" != true ]; then
 	exit 1
 fi
 check "socket is mode 0600" test "$(stat -c %a "$SOCK")" = 600
+check "uplink pwup0 has the XDP program" eval 'ip link show pwup0 | grep -q xdp'
+# A client that connects and never writes must not hold up anyone else.
+sleep 5 | socat - UNIX-CONNECT:"$SOCK" >/dev/null 2>&1 &
+PIDS+=($!)
+sleep 0.2
+check "a silent client does not block the API" eval 'timeout 2 "$PODWALLCTL" status -j >/dev/null'
 add_three() { add_pod a && add_pod b && add_pod c; }
 check "pods a, b, c added through ptp + podwall" add_three
 check "three endpoints registered" test "$(status_field endpoints)" = 3
@@ -333,9 +342,9 @@ kill -TERM "$DPID"
 wait "$DPID" 2>/dev/null
 DPID=
 check "SIGTERM: pins stay, c -> b stays denied" eval 'test -d "$PIN" && cannot c b'
-"$PODWALLD" --uninstall --pin-root "$PIN" --state-dir "$STATE" >>"$LOG" 2>&1
-check "--uninstall: pins removed, veths detached, c -> b open" \
-	eval '! test -e "$PIN" && ! tc_attached b && can c b'
+"$PODWALLD" --uninstall --pin-root "$PIN" --state-dir "$STATE" --uplink pwup0 >>"$LOG" 2>&1
+check "--uninstall: pins removed, veths and uplink detached, c -> b open" \
+	eval '! test -e "$PIN" && ! tc_attached b && ! ip link show pwup0 | grep -q xdp && can c b'
 
 echo "1..$NTESTS"
 echo "# $NFAIL of $NTESTS failed"
