@@ -7,7 +7,7 @@ m=$2/tools/manifests
 n=0
 fails=0
 echo "TAP version 13"
-echo "1..14"
+echo "1..15"
 
 # check NAME WANT_EXIT NEEDLE CMD...: stdout+stderr must contain NEEDLE, exit WANT_EXIT
 check() {
@@ -68,6 +68,8 @@ refute "DOT has no edge into the deny-all namespace" '-> "y/c"' \
 	"$ctl" policy matrix -f "$m" --port 8080 --format dot
 check "JSON-mode errors are {\"error\": ...} on stdout" 1 '{"error":"/nonexistent: No such file or directory"}' \
 	"$ctl" -j policy matrix -f /nonexistent --port 80
+check "the node's own address is host traffic" 0 "allow-host" \
+	"$ctl" policy explain -f "$m" --from 10.0.0.9 --to y/c --port 80 --node-ip 10.0.0.9
 check "unknown command" 2 'unknown command "frobnicate"' \
 	"$ctl" policy frobnicate
 exit 0
