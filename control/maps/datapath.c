@@ -316,8 +316,9 @@ static int tc_has(int ifindex, enum bpf_tc_attach_point point, const char *want)
 	int fd, err;
 
 	err = bpf_tc_query(&hook, &o);
+	/* No such filter: -ENOENT, or -EINVAL from kernels that answer so for a missing handle. */
 	if (err)
-		return err == -ENOENT ? 0 : err;
+		return (err == -ENOENT || err == -EINVAL) ? 0 : err;
 	fd = bpf_prog_get_fd_by_id(o.prog_id);
 	if (fd < 0)
 		return -errno;

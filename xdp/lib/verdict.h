@@ -141,13 +141,30 @@ __noinline int pw_decide(struct pw_flow *f, __u32 ep_id, __u32 ep_flags, __u32 d
 		bpf_map_delete_elem(&pw_ct, &k.ct);
 		v = NULL;
 	}
-	/* A fresh SYN from the side that did not open the flow is a new flow. */
-	if (v && f->t.proto == PW_IPPROTO_TCP && dir != v->origin_dir &&
+	/*
+	 * A fresh SYN from the side that did not open the flow, or on a revoked
+	 * flow, is a new flow: policy decides it afresh.
+	 */
+	if (v && f->t.proto == PW_IPPROTO_TCP &&
+	    (dir != v->origin_dir || (v->flags & PW_CT_F_REVOKED)) &&
 	    (f->tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN)
 		v = NULL;
 	if (v) {
-		if (v->policy_epoch != epoch && pw_ct_revalidate(&k.ct, v, epoch, d)) {
-			bpf_map_delete_elem(&pw_ct, &k.ct);
+		if (v->policy_epoch != epoch) {
+			if (pw_ct_revalidate(&k.ct, v, epoch, d)) {
+				v->flags |= PW_CT_F_REVOKED;
+				v->policy_epoch = epoch;
+				v->cookie = d->cookie;
+			} else {
+				v->flags &= ~PW_CT_F_REVOKED;
+			}
+		}
+		if (v->flags & PW_CT_F_REVOKED) {
+			/* Refreshed while the peers keep trying, so the flow stays cut. */
+			v->last_seen_ns = now;
+			d->reason = v->origin_dir == PW_DIR_INGRESS ? PW_REASON_DROP_POLICY_INGRESS :
+								      PW_REASON_DROP_POLICY_EGRESS;
+			d->cookie = v->cookie;
 			goto audit;
 		}
 		if (pw_ct_advance(v, f->t.proto, dir, f->tcp_flags) ||

@@ -28,6 +28,13 @@
 /* Flags of struct pw_ct_val. */
 #define PW_CT_F_FIN_POD	 (1U << 0) /* the pod's side sent FIN */
 #define PW_CT_F_FIN_PEER (1U << 1) /* the peer's side sent FIN */
+/*
+ * A policy change revoked the flow: its packets are dropped in both
+ * directions until it expires or a later change allows it again. The entry
+ * is kept rather than deleted so that no packet of the revoked flow can
+ * re-admit it as a new flow from the other side.
+ */
+#define PW_CT_F_REVOKED	 (1U << 2)
 
 struct pw_ct_key {
 	__u32 ep_id;
