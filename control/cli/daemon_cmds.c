@@ -137,16 +137,17 @@ int do_daemon_endpoints(int argc, char **argv)
 		json_decref(r);
 		return 0;
 	}
-	printf("%-4s %-32s %-16s %-18s %-5s %10s %10s %10s %10s\n", "ID", "POD", "INTERFACE",
-	       "IPS", "READY", "IN-ALLOW", "IN-DROP", "EG-ALLOW", "EG-DROP");
-	json_array_foreach(eps, i, ep) {
+	printf("%-4s %-32s %-16s %-18s %-5s %10s %10s %10s %10s\n", "ID", "POD", "INTERFACE", "IPS",
+	       "READY", "IN-ALLOW", "IN-DROP", "EG-ALLOW", "EG-DROP");
+	json_array_foreach (eps, i, ep) {
 		json_t *ips = json_object_get(ep, "ips"), *ing = json_object_get(ep, "ingress");
 		json_t *eg = json_object_get(ep, "egress"), *ip;
 		char pod[256], addrs[256] = "";
 		size_t j, l = 0;
 
-		snprintf(pod, sizeof(pod), "%s/%s", s_or(ep, "namespace", "?"), s_or(ep, "pod", "?"));
-		json_array_foreach(ips, j, ip) {
+		snprintf(pod, sizeof(pod), "%s/%s", s_or(ep, "namespace", "?"),
+			 s_or(ep, "pod", "?"));
+		json_array_foreach (ips, j, ip) {
 			int n = snprintf(addrs + l, sizeof(addrs) - l, "%s%s", j ? "," : "",
 					 json_string_value(ip) ?: "?");
 
@@ -156,7 +157,8 @@ int do_daemon_endpoints(int argc, char **argv)
 		}
 		printf("%-4lld %-32s %-16s %-18s %-5s %10lld %10lld %10lld %10lld\n",
 		       (long long)num(ep, "id"), pod, s_or(ep, "interface", "-"),
-		       *addrs ? addrs : "-", json_is_true(json_object_get(ep, "ready")) ? "yes" : "no",
+		       *addrs ? addrs : "-",
+		       json_is_true(json_object_get(ep, "ready")) ? "yes" : "no",
 		       (long long)num(ing, "allowed"), (long long)num(ing, "dropped"),
 		       (long long)num(eg, "allowed"), (long long)num(eg, "dropped"));
 	}

@@ -102,7 +102,7 @@ static size_t count_prefix(json_t *objs, const char *prefix)
 	json_t *v;
 	size_t n = 0;
 
-	json_object_foreach(objs, key, v)
+	json_object_foreach (objs, key, v)
 		n += !strncmp(key, prefix, strlen(prefix));
 	return n;
 }
@@ -121,11 +121,11 @@ static json_t *do_status(struct pw_daemon *d)
 	return json_pack("{s:b, s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, "
 			 "s:{s:I, s:I, s:I}}",
 			 "ok", 1, "ready", d->ready, "reason",
-			 d->ready ? "" : (d->not_ready_reason ?: "starting"), "node", d->o.node_name,
-			 "endpoints", (json_int_t)neps, "policies",
+			 d->ready ? "" : (d->not_ready_reason ?: "starting"), "node",
+			 d->o.node_name, "endpoints", (json_int_t)neps, "policies",
 			 (json_int_t)count_prefix(d->objs, "NetworkPolicy/"), "epoch",
-			 (json_int_t)d->epoch, "generation", (json_int_t)d->generation, "source", src,
-			 "pin_root", pw_datapath_pin_root(d->dp), "last_error", d->last_error,
+			 (json_int_t)d->epoch, "generation", (json_int_t)d->generation, "source",
+			 src, "pin_root", pw_datapath_pin_root(d->dp), "last_error", d->last_error,
 			 "events", "verdict", (json_int_t)d->events_verdict, "drop",
 			 (json_int_t)d->events_drop, "other", (json_int_t)d->events_other);
 }
@@ -144,7 +144,8 @@ static json_t *counters_json(struct pw_daemon *d, uint32_t ep_id, int dir)
 			dropped += c.packets;
 		else
 			allowed += c.packets;
-		json_object_set_new(reasons, pw_reason_name(r), json_integer((json_int_t)c.packets));
+		json_object_set_new(reasons, pw_reason_name(r),
+				    json_integer((json_int_t)c.packets));
 	}
 	return json_pack("{s:I, s:I, s:o}", "allowed", (json_int_t)allowed, "dropped",
 			 (json_int_t)dropped, "reasons", reasons);
@@ -164,11 +165,11 @@ static json_t *do_endpoints(struct pw_daemon *d)
 		for (int j = 0; j < ep->nips; j++)
 			json_array_append_new(ips, json_string(ep->ips[j]));
 		json_array_append_new(
-			arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:o, s:i, s:b, s:o, s:o}", "id",
-				       (int)i, "namespace", ep->ns, "pod", ep->pod, "container_id",
-				       ep->container_id, "interface", ep->host_ifname, "ifindex",
-				       ep->host_ifindex, "ips", ips, "identity", (int)ep->identity,
-				       "ready", ep->ready, "ingress",
+			arr, json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:o, s:i, s:b, s:o, s:o}",
+				       "id", (int)i, "namespace", ep->ns, "pod", ep->pod,
+				       "container_id", ep->container_id, "interface",
+				       ep->host_ifname, "ifindex", ep->host_ifindex, "ips", ips,
+				       "identity", (int)ep->identity, "ready", ep->ready, "ingress",
 				       counters_json(d, i, PW_DIR_INGRESS), "egress",
 				       counters_json(d, i, PW_DIR_EGRESS)));
 	}
@@ -192,8 +193,9 @@ static json_t *do_check(struct pw_daemon *d, json_t *req)
 				ifname ?: "");
 	r = pw_datapath_pod_attached(d->dp, ep->host_ifindex);
 	if (r != 1)
-		return err_resp(PW_API_E_IO, "endpoint %s: programs not attached to %s (ifindex %d)",
-				cid, ep->host_ifname, ep->host_ifindex);
+		return err_resp(PW_API_E_IO,
+				"endpoint %s: programs not attached to %s (ifindex %d)", cid,
+				ep->host_ifname, ep->host_ifindex);
 	if (pw_dp_endpoint_get(d->dp, (__u32)ep->host_ifindex, &rec) || rec.ep_id != ep->ep_id ||
 	    !(rec.flags & PW_EP_F_READY))
 		return err_resp(PW_API_E_IO, "endpoint %s: endpoint record missing or not ready",
@@ -217,11 +219,12 @@ static json_t *do_gc(struct pw_daemon *d, json_t *req)
 
 		if (!ep->used)
 			continue;
-		json_array_foreach(valid, j, v) {
+		json_array_foreach (valid, j, v) {
 			const char *cid = json_string_value(json_object_get(v, "containerID"));
 			const char *ifn = json_string_value(json_object_get(v, "ifname"));
 
-			if (cid && !strcmp(cid, ep->container_id) && (!ifn || !strcmp(ifn, ep->ifname)))
+			if (cid && !strcmp(cid, ep->container_id) &&
+			    (!ifn || !strcmp(ifn, ep->ifname)))
 				keep = true;
 		}
 		if (!keep) {
@@ -252,9 +255,9 @@ json_t *pw_daemon_handle(struct pw_daemon *d, json_t *req)
 		r = pw_ep_add(d, req, err, sizeof(err));
 		if (r)
 			return err_resp(errno_code(r), "%s", err);
-		struct pw_ep *ep = pw_ep_find(d, json_string_value(json_object_get(req,
-							  "container_id")),
-					      json_string_value(json_object_get(req, "ifname")));
+		struct pw_ep *ep =
+			pw_ep_find(d, json_string_value(json_object_get(req, "container_id")),
+				   json_string_value(json_object_get(req, "ifname")));
 
 		return json_pack("{s:b, s:i, s:i}", "ok", 1, "id", ep ? (int)ep->ep_id : 0,
 				 "identity", ep ? (int)ep->identity : 0);
@@ -374,8 +377,8 @@ static void client_event(struct pw_daemon *d, struct pw_source *s, uint32_t even
 	req = json_loadb(c->in, c->inlen, JSON_DISABLE_EOF_CHECK, &je);
 	if (!json_is_object(req)) {
 		json_decref(req);
-		client_answer(c, err_resp(PW_API_E_INVALID, "request: not a JSON object: %s",
-					  je.text));
+		client_answer(
+			c, err_resp(PW_API_E_INVALID, "request: not a JSON object: %s", je.text));
 		return;
 	}
 	client_answer(c, pw_daemon_handle(c->d, req));

@@ -15,14 +15,14 @@
 #include "datapath.h"
 #include "policy.h"
 
-#define PW_DAEMON_STATE_FILE "endpoints.json"
+#define PW_DAEMON_STATE_FILE  "endpoints.json"
 #define PW_DAEMON_MAX_UPLINKS 16
-#define PW_DAEMON_MAX_IPS 4
+#define PW_DAEMON_MAX_IPS     4
 
 struct ring_buffer;
 
 struct pw_daemon_opts {
-	const char *manifests;	/* NULL: no manifest source */
+	const char *manifests; /* NULL: no manifest source */
 	const char *node_name;
 	const char *pin_root;
 	const char *socket;

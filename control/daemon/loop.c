@@ -156,7 +156,7 @@ int pw_loop_setup(struct pw_daemon *d)
 		ino_src.fn = on_inotify;
 		debounce_src.fn = on_debounce;
 		err = pw_loop_add(d, d->inofd, EPOLLIN, &ino_src) ?:
-		      pw_loop_add(d, d->debouncefd, EPOLLIN, &debounce_src);
+			      pw_loop_add(d, d->debouncefd, EPOLLIN, &debounce_src);
 		if (err)
 			return err;
 	}

@@ -141,8 +141,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	static struct pw_daemon d = { .epfd = -1, .sigfd = -1, .tickfd = -1, .debouncefd = -1,
-				      .inofd = -1, .listenfd = -1 };
+	static struct pw_daemon d = {
+		.epfd = -1, .sigfd = -1, .tickfd = -1, .debouncefd = -1, .inofd = -1, .listenfd = -1
+	};
 	char host[256] = "";
 	bool uninstall = false;
 	int c, verbose = 0, err;

@@ -67,7 +67,8 @@ static int ep_parse(struct pw_ep *ep, json_t *o, char *err, size_t errlen)
 		}
 	}
 	v = json_object_get(o, "host_ifindex");
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX) {
+	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+	    json_integer_value(v) > INT32_MAX) {
 		snprintf(err, errlen, "endpoint %s: host_ifindex: must be a positive integer",
 			 str(o, "container_id"));
 		return -EINVAL;
@@ -82,7 +83,7 @@ static int ep_parse(struct pw_ep *ep, json_t *o, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	memset(ep, 0, sizeof(*ep));
-	json_array_foreach(ips, i, v) {
+	json_array_foreach (ips, i, v) {
 		const char *s = json_string_value(v);
 		char *slash;
 
@@ -98,9 +99,9 @@ static int ep_parse(struct pw_ep *ep, json_t *o, char *err, size_t errlen)
 		}
 		ep->nips++;
 		continue;
-bad_ip:
-		snprintf(err, errlen, "endpoint %s: ips[%zu]: not an address", str(o, "container_id"),
-			 i);
+	bad_ip:
+		snprintf(err, errlen, "endpoint %s: ips[%zu]: not an address",
+			 str(o, "container_id"), i);
 		pw_ep_clear(ep);
 		return -EINVAL;
 	}
@@ -187,7 +188,7 @@ int pw_registry_load(struct pw_daemon *d)
 		return 0;
 	}
 	arr = json_object_get(root, "endpoints");
-	json_array_foreach(arr, i, o) {
+	json_array_foreach (arr, i, o) {
 		json_t *id = json_object_get(o, "ep_id");
 		struct pw_ep ep;
 
@@ -309,8 +310,7 @@ int pw_ep_add(struct pw_daemon *d, json_t *req, char *err, size_t errlen)
 	d->eps[id] = ep;
 
 	/* Not ready until its policy is in: the datapath drops its packets meanwhile. */
-	r = pw_dp_endpoint_put(d->dp, ep.host_ifindex,
-			       &(struct pw_endpoint){ .ep_id = (__u32)id });
+	r = pw_dp_endpoint_put(d->dp, ep.host_ifindex, &(struct pw_endpoint){ .ep_id = (__u32)id });
 	if (r) {
 		snprintf(err, errlen, "endpoint %s: write endpoint record: %s", ep.container_id,
 			 strerror(-r));
@@ -318,14 +318,15 @@ int pw_ep_add(struct pw_daemon *d, json_t *req, char *err, size_t errlen)
 	}
 	r = pw_datapath_attach_pod(d->dp, ep.host_ifindex);
 	if (r) {
-		snprintf(err, errlen, "endpoint %s: attach to %s (ifindex %d): %s",
-			 ep.container_id, ep.host_ifname, ep.host_ifindex, strerror(-r));
+		snprintf(err, errlen, "endpoint %s: attach to %s (ifindex %d): %s", ep.container_id,
+			 ep.host_ifname, ep.host_ifindex, strerror(-r));
 		goto fail;
 	}
 	r = resync(d, ep.ns, ep.pod);
 	if (r || !d->eps[id].ready) {
 		snprintf(err, errlen, "endpoint %s: pod %s/%s: policy not installed: %s",
-			 ep.container_id, ep.ns, ep.pod, d->last_error[0] ? d->last_error : "sync failed");
+			 ep.container_id, ep.ns, ep.pod,
+			 d->last_error[0] ? d->last_error : "sync failed");
 		r = r ?: -EIO;
 		goto fail;
 	}
@@ -375,8 +376,8 @@ int pw_queue_apply(struct pw_daemon *d)
 			continue;
 		}
 		ep = pw_ep_find(d, str(o, "container_id"), str(o, "ifname"));
-		pr_info("queue: endpoint-del %s %s%s", str(o, "container_id"), str(o, "ifname") ?: "",
-			ep ? "" : " (unknown: nothing to do)");
+		pr_info("queue: endpoint-del %s %s%s", str(o, "container_id"),
+			str(o, "ifname") ?: "", ep ? "" : " (unknown: nothing to do)");
 		if (ep)
 			pw_ep_del(d, ep);
 		unlink(path);

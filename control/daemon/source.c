@@ -85,9 +85,9 @@ static json_t *read_dir(struct pw_daemon *d)
 		char **nn;
 
 		/* Dot files are editors' and tools' temporaries. */
-		if (de->d_name[0] == '.' || !(has_ext(de->d_name, ".yaml") ||
-					      has_ext(de->d_name, ".yml") ||
-					      has_ext(de->d_name, ".json")))
+		if (de->d_name[0] == '.' ||
+		    !(has_ext(de->d_name, ".yaml") || has_ext(de->d_name, ".yml") ||
+		      has_ext(de->d_name, ".json")))
 			continue;
 		nn = realloc(names, (n + 1) * sizeof(*nn));
 		if (!nn)
@@ -110,12 +110,13 @@ static json_t *read_dir(struct pw_daemon *d)
 			/* Keep whatever this file held before, as a whole. */
 			if (r < 0)
 				pw_daemon_set_error(d, "manifest %s: %s", names[i], strerror(-r));
-			json_object_foreach(d->objs, key, it) {
-				if (!strcmp(json_string_value(json_object_get(it, "file")), names[i]))
+			json_object_foreach (d->objs, key, it) {
+				if (!strcmp(json_string_value(json_object_get(it, "file")),
+					    names[i]))
 					json_object_set(set, key, it);
 			}
 		} else {
-			json_array_foreach(items, j, it) {
+			json_array_foreach (items, j, it) {
 				_cleanup_free_ char *k = obj_key(json_object_get(it, "object"));
 
 				if (!k)
@@ -204,7 +205,7 @@ int pw_source_reload(struct pw_daemon *d)
 	static const char *const order[] = { "Namespace/", "Pod/", "NetworkPolicy/" };
 
 	for (size_t o = 0; o < ARRAY_SIZE(order); o++) {
-		json_object_foreach(set, key, it) {
+		json_object_foreach (set, key, it) {
 			json_t *old = json_object_get(d->objs, key);
 
 			if (strncmp(key, order[o], strlen(order[o])))
@@ -219,7 +220,8 @@ int pw_source_reload(struct pw_daemon *d)
 			nchanged++;
 		}
 	}
-	json_object_foreach_safe(d->objs, tmp, key, it) {
+	json_object_foreach_safe(d->objs, tmp, key, it)
+	{
 		if (json_object_get(set, key))
 			continue;
 		delete_one(d, key);
@@ -229,8 +231,8 @@ int pw_source_reload(struct pw_daemon *d)
 	err = pw_sync_apply(d, false);
 	d->generation++;
 	pr_info("manifests: generation %llu: %zu object(s) changed, %zu deleted%s, epoch %u",
-		(unsigned long long)d->generation, nchanged, ndeleted,
-		ok ? "" : ", some rejected", d->epoch);
+		(unsigned long long)d->generation, nchanged, ndeleted, ok ? "" : ", some rejected",
+		d->epoch);
 	return err;
 }
 
@@ -257,8 +259,8 @@ int pw_source_start(struct pw_daemon *d)
 	if (d->inofd < 0)
 		return pr_err_r(-errno, "inotify");
 	if (inotify_add_watch(d->inofd, d->o.manifests,
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_CREATE) <
-	    0)
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM |
+				      IN_CREATE) < 0)
 		return pr_err_r(-errno, "watch %s", d->o.manifests);
 	d->debouncefd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (d->debouncefd < 0)

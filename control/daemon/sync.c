@@ -67,7 +67,7 @@ static json_t *merged_pod(struct pw_daemon *d, const char *ns, const char *name)
 		spec = json_object();
 		json_object_set_new(obj, "spec", spec);
 	}
-	/* A pod the CNI plugin wired here is local and on the pod network, whatever the manifest says. */
+	/* The CNI plugin wired this pod here: it is local and on the pod network. */
 	json_object_set_new(spec, "nodeName", json_string(d->o.node_name));
 	json_object_del(spec, "hostNetwork");
 	status = json_object();
@@ -322,8 +322,8 @@ int pw_sync_full(struct pw_daemon *d)
 		  keep_host, d);
 	if (n > 0)
 		pr_info("removed %d stale ipcache host entries", n);
-	n = prune(pw_datapath_map_fd(d->dp, PW_MAP_ID_IPCACHE), sizeof(struct pw_lpm_key),
-		  keep_lpm, d);
+	n = prune(pw_datapath_map_fd(d->dp, PW_MAP_ID_IPCACHE), sizeof(struct pw_lpm_key), keep_lpm,
+		  d);
 	if (n > 0)
 		pr_info("removed %d stale ipcache prefixes", n);
 

@@ -82,12 +82,14 @@ fail() {
 check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
 jqok() { jq -e "$@" >/dev/null; }
 diag() { echo "# $*"; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # ---- the daemon ---------------------------------------------------------
 
 start_daemon() {
-	${PW_DAEMON_WRAP:-} "$PODWALLD" -v --manifests "$MAN" --node-name pwd-node --pin-root "$PIN" --socket "$SOCK" \
-		--queue-dir "$QUEUE" --state-dir "$STATE" --uplink pwup0 >>"$LOG" 2>&1 &
+	${PW_DAEMON_WRAP:-} "$PODWALLD" -v --manifests "$MAN" --node-name pwd-node \
+		--pin-root "$PIN" --socket "$SOCK" --queue-dir "$QUEUE" --state-dir "$STATE" \
+		--uplink pwup0 >>"$LOG" 2>&1 &
 	DPID=$!
 	wait_ready
 }
@@ -120,11 +122,15 @@ wait_gen() {
 
 # Installs a manifest with one rename (one inotify event) and waits until it is applied.
 put_manifest() {
-	local name=$1 g
+	local name=$1 g t0 r
 	g=$(status_field generation)
 	cat >"$TMP/$name.new"
+	t0=$(date +%s%N)
 	mv "$TMP/$name.new" "$MAN/$name"
 	wait_gen "$g"
+	r=$?
+	diag "$name applied after $(ms_since "$t0") ms (50 ms debounce included)"
+	return $r
 }
 
 rm_manifest() {
@@ -140,30 +146,34 @@ declare -A IP CID PREV HOSTIF
 
 cni() { # cni CMD pod plugin conf
 	local cmd=$1 pod=$2 bin=$3 conf=$4
+	local args="IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=$pod;K8S_POD_UID=$pod"
 	echo "$conf" | env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="${CID[$pod]}" \
 		CNI_NETNS="/run/netns/pwd-$pod" CNI_IFNAME=eth0 CNI_PATH="$CNI_PATH" \
-		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=$pod;K8S_POD_UID=uid-$pod" \
-		"$bin"
+		CNI_ARGS="$args" "$bin"
 }
 
 ptp_conf() {
-	printf '{"cniVersion":"1.0.0","name":"pwd-test","type":"ptp","ipam":{"type":"host-local","subnet":"%s","dataDir":"%s/ipam"}}' \
-		"$NET" "$TMP"
+	printf '{"cniVersion":"1.0.0","name":"pwd-test","type":"ptp",%s}' \
+		"$(printf '"ipam":{"type":"host-local","subnet":"%s","dataDir":"%s"}' \
+			"$NET" "$TMP/ipam")"
 }
 
 podwall_conf() { # podwall_conf prevResult
-	printf '{"cniVersion":"1.0.0","name":"pwd-test","type":"podwall","socket":"%s","queueDir":"%s","timeoutMs":5000,"prevResult":%s}' \
-		"$SOCK" "$QUEUE" "$1"
+	printf '{"cniVersion":"1.0.0","name":"pwd-test","type":"podwall",%s,"prevResult":%s}' \
+		"$(printf '"socket":"%s","queueDir":"%s","timeoutMs":5000' "$SOCK" "$QUEUE")" "$1"
 }
 
 add_pod() {
-	local pod=$1 prev out
+	local pod=$1 prev out t0
 	CID[$pod]=pwdtest$pod$$
 	ip netns add "pwd-$pod" || return 1
 	ip -n "pwd-$pod" link set lo up
-	prev=$(cni ADD "$pod" "$CNI_PATH/ptp" "$(ptp_conf)") || { diag "ptp ADD $pod failed: $prev"; return 1; }
+	prev=$(cni ADD "$pod" "$CNI_PATH/ptp" "$(ptp_conf)") ||
+		{ diag "ptp ADD $pod failed: $prev"; return 1; }
+	t0=$(date +%s%N)
 	out=$(cni ADD "$pod" "$PW_CNI_PLUGIN" "$(podwall_conf "$prev")") ||
 		{ diag "podwall ADD $pod failed: $out"; return 1; }
+	diag "podwall ADD of $pod (plugin + endpoint-add): $(ms_since "$t0") ms"
 	IP[$pod]=$(echo "$prev" | jq -r '.ips[0].address' | cut -d/ -f1)
 	HOSTIF[$pod]=$(echo "$prev" | jq -r '.interfaces[0].name')
 	PREV[$pod]=$prev
@@ -185,7 +195,8 @@ tc_attached() { tc filter show dev "${HOSTIF[$1]}" ingress 2>/dev/null | grep -q
 # A new TCP connection src -> dst:port gets the server's answer.
 tcp() { # tcp src dst [port]
 	local out
-	out=$(ip netns exec "pwd-$1" timeout 3 nc -w 1 "${IP[$2]}" "${3:-8080}" </dev/null 2>/dev/null)
+	out=$(ip netns exec "pwd-$1" timeout 3 nc -w 1 "${IP[$2]}" "${3:-8080}" </dev/null \
+		2>/dev/null)
 	[ "$out" = hi ]
 }
 can() { tcp "$@"; }
@@ -274,7 +285,8 @@ pod_manifest c other | put_manifest 10-pod-c.yaml
 check "c relabelled other: c -> b denied" cannot c b
 
 # 5. Malformed input is rejected, naming file, object and field; enforcement stays.
-policy_manifest | sed 's/- from:/- from:\n    - ipBlock: {cidr: 10.0.0.0\/33}/' | put_manifest 20-policy.yaml
+policy_manifest | sed 's/- from:/- from:\n    - ipBlock: {cidr: 10.0.0.0\/33}/' |
+	put_manifest 20-policy.yaml
 err=$(status_field last_error)
 diag "last_error: $err"
 check "bad CIDR: error names the file" grep -q "20-policy.yaml" <<<"$err"
@@ -322,7 +334,7 @@ check "DEL with the daemon down is queued" test -f "$QUEUE/${CID[c]}.json"
 start_daemon
 check "restart: ready" test "$(status_field ready)" = true
 check "restart: a and b re-adopted, queued DEL of c applied" eval \
-	'"$PODWALLCTL" endpoints -j | jq -e "length == 2 and ([.[].pod] | sort) == [\"a\", \"b\"]" >/dev/null'
+	'"$PODWALLCTL" endpoints -j | jqok "length == 2 and ([.[].pod] | sort) == [\"a\", \"b\"]"'
 check "restart: the queue is empty" test -z "$(ls "$QUEUE")"
 check "restart: c's veth is detached, a's is attached" eval '! tc_attached c && tc_attached a'
 del_ptp c
