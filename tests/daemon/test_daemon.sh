@@ -310,6 +310,17 @@ check "endpoints -j counts b's ingress allowed and dropped packets" jqok \
 	 .reasons["policy-denied-ingress"] > 0' <<<"$eps"
 check "CNI CHECK of pod a passes (endpoint-check)" \
 	eval 'cni CHECK a "$PW_CNI_PLUGIN" "$(podwall_conf "${PREV[a]}")" >/dev/null'
+# Bad requests are answered with the CNI error codes and name the field.
+api() { socat -t 3 - UNIX-CONNECT:"$SOCK" 2>/dev/null; }
+check "API: a request that is not JSON gets code 7" \
+	eval 'echo nope | api | jqok ".code == 7 and (.error | test(\"JSON\"))"'
+check "API: endpoint-add without host_ifindex names the field" \
+	eval 'echo "{\"cmd\":\"endpoint-add\",\"container_id\":\"x\",\"ifname\":\"eth0\",
+		\"namespace\":\"demo\",\"pod\":\"x\"}" | api |
+		jqok ".code == 7 and (.error | test(\"host_ifindex\"))"'
+check "API: endpoint-del of an unknown container is ok (idempotent)" \
+	eval 'echo "{\"cmd\":\"endpoint-del\",\"container_id\":\"nope\",\"ifname\":\"eth0\"}" |
+		api | jqok ".ok == true"'
 check "podwallctl status (text) works" eval '"$PODWALLCTL" status | grep -q "ready: *yes"'
 
 # 3. SIGKILL during traffic: the datapath keeps enforcing; restart re-adopts.
@@ -347,6 +358,14 @@ check "after restart: c -> b denied (policy re-applied)" cannot c b
 rm_manifest 20-policy.yaml
 check "after restart: a policy change takes effect (c -> b works)" can c b
 kill "${LL_PID:-}" 2>/dev/null
+
+# CNI GC: every endpoint not in the valid list goes.
+gc_conf=$(printf '{"cniVersion":"1.1.0","name":"pwd-test","type":"podwall","socket":"%s",%s}' \
+	"$SOCK" "$(printf '"cni.dev/valid-attachments":[{"containerID":"%s","ifname":"eth0"},%s]' \
+		"${CID[a]}" "$(printf '{"containerID":"%s","ifname":"eth0"}' "${CID[b]}")")")
+check "CNI GC keeping a and b succeeds" eval 'cni GC a "$PW_CNI_PLUGIN" "$gc_conf" >/dev/null'
+check "CNI GC: c removed and detached, a and b kept" eval \
+	'test "$(status_field endpoints)" = 2 && ! tc_attached c && tc_attached a && tc_attached b'
 
 # Clean shutdown leaves enforcement in place; --uninstall removes it.
 policy_manifest | put_manifest 20-policy.yaml
