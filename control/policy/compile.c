@@ -40,6 +40,7 @@ struct ident {
 	struct eset *es, *old_es;
 	bool dirty, dead, recomputed;
 	bool patch; /* only identities appeared or disappeared among its peers */
+	bool es_changed; /* recomputed entries differ from the previous ones */
 };
 
 struct eprec {
@@ -1341,14 +1342,38 @@ static void rule_emit_one(struct accset *s, const struct pw_np *np, const struct
 	}
 }
 
-static bool dead_ident(const struct pw_policy_db *db, uint32_t id)
-{
-	const struct ident *i;
+/* Identities that died in this compile, sorted: few, and checked for every entry. */
+struct deadset {
+	uint32_t *v;
+	size_t n;
+};
 
-	if (id < PW_ID_FIRST_LABEL)
-		return false;
-	i = pw_hmap_get(&db->ids, &id, sizeof(id));
-	return !i || i->dead;
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int deadset_build(const struct pw_policy_db *db, struct deadset *ds)
+{
+	ds->n = 0;
+	ds->v = malloc((db->unrefd.n + 1) * sizeof(*ds->v));
+	if (!ds->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < db->unrefd.n; i++) {
+		const struct ident *id = db->unrefd.v[i];
+
+		if (id->dead)
+			ds->v[ds->n++] = id->id;
+	}
+	qsort(ds->v, ds->n, sizeof(*ds->v), u32_cmp);
+	return 0;
+}
+
+static bool dead_ident(const struct deadset *ds, uint32_t id)
+{
+	return ds->n && bsearch(&id, ds->v, ds->n, sizeof(*ds->v), u32_cmp);
 }
 
 /*
@@ -1358,7 +1383,8 @@ static bool dead_ident(const struct pw_policy_db *db, uint32_t id)
  * This keeps a pod label change (a new identity matched by many policies) or
  * a new ipBlock prefix inside other policies' blocks cheap.
  */
-static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset **out)
+static int ident_patch(struct pw_policy_db *db, const struct deadset *ds, struct ident *self,
+		       struct eset **out, bool *changed)
 {
 	struct nslist *l = nslist_get(db, self->ns, false);
 	const struct eset *old = self->es;
@@ -1399,6 +1425,14 @@ static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset 
 		if (err)
 			goto out;
 	}
+	*changed = nadd > 0;
+	for (size_t i = 0; i < old->n && !*changed; i++)
+		*changed = dead_ident(ds, old->v[i].key.identity);
+	if (!*changed) {
+		/* Nothing to add or drop: keep the entries as they are. */
+		*out = self->es;
+		goto out;
+	}
 	es->v = malloc((old->n + nadd + 1) * sizeof(*es->v));
 	if (!es->v) {
 		err = -ENOMEM;
@@ -1408,7 +1442,7 @@ static int ident_patch(struct pw_policy_db *db, struct ident *self, struct eset 
 		if (j < nadd && (i == old->n || entry_cmp(&add[j], &old->v[i]) < 0)) {
 			es->v[es->n++] = add[j++];
 		} else {
-			if (!dead_ident(db, old->v[i].key.identity))
+			if (!dead_ident(ds, old->v[i].key.identity))
 				es->v[es->n++] = old->v[i];
 			i++;
 		}
@@ -1894,6 +1928,9 @@ static int ep_update(struct pw_policy_db *db, struct podrec *p, struct pw_policy
 		}
 		p->ep = ep;
 		changed = true;
+	} else if (ep->ident == p->ident && p->ident->recomputed &&
+		   ep->view.identity == p->ident->id) {
+		changed = p->ident->es_changed;
 	} else if (p->dirty || ep->ident != p->ident || p->ident->recomputed) {
 		changed = ep->view.identity != p->ident->id ||
 			  !eset_eq(ep->view.entries, ep->view.nentries, es->v, es->n);
@@ -1932,6 +1969,7 @@ static int ep_remove(struct pw_policy_db *db, struct podrec *p, struct pw_policy
 int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 {
 	struct pw_policy_delta d = { 0 };
+	struct deadset ds = { 0 };
 	bool labels_changed = false, prefixes_changed = false, pods_changed = false;
 	size_t i;
 	void *v;
@@ -2039,6 +2077,9 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 		if (!((struct pw_np *)db->retired.v[i])->fresh)
 			mark_selected_dirty(db->retired.v[i]);
 	/* 5. Entries of the dirty identities that have local endpoints. */
+	err = deadset_build(db, &ds);
+	if (err)
+		goto out;
 	i = 0;
 	while (pw_hmap_next(&db->idents, &i, &v)) {
 		struct ident *id = v;
@@ -2052,10 +2093,16 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 		}
 		if (!id->dirty && id->es && !id->patch)
 			continue;
-		if (id->dirty || !id->es)
+		if (id->dirty || !id->es) {
 			err = ident_compute(db, id, &id->es);
-		else
-			err = ident_patch(db, id, &id->es);
+			/* Once per identity, not per endpoint: many endpoints share one. */
+			if (!err)
+				id->es_changed = !id->old_es ||
+						 !eset_eq(id->old_es->v, id->old_es->n, id->es->v,
+							  id->es->n);
+		} else {
+			err = ident_patch(db, &ds, id, &id->es, &id->es_changed);
+		}
 		if (err) {
 			id->es = id->old_es;
 			goto out;
@@ -2097,6 +2144,7 @@ int pw_policy_db_compile(struct pw_policy_db *db, struct pw_policy_delta *delta)
 			goto out;
 	}
 out:
+	free(ds.v);
 	/* Cleanup runs on errors too: nothing may point at freed identities afterwards. */
 	i = 0;
 	while (pw_hmap_next(&db->idents, &i, &v)) {
@@ -2107,6 +2155,7 @@ out:
 		id->old_es = NULL;
 		id->dirty = false;
 		id->patch = false;
+		id->es_changed = false;
 		id->recomputed = false;
 	}
 	if (!err) {
