@@ -93,6 +93,7 @@ struct pw_ep *pw_ep_find(struct pw_daemon *d, const char *cid, const char *ifnam
 int pw_ep_add(struct pw_daemon *d, json_t *req, char *err, size_t errlen);
 int pw_ep_del(struct pw_daemon *d, struct pw_ep *ep);
 int pw_queue_apply(struct pw_daemon *d);
+void pw_registry_reap(struct pw_daemon *d);
 void pw_ep_clear(struct pw_ep *ep);
 
 /* source.c */

@@ -346,6 +346,28 @@ fail:
 	return r;
 }
 
+/*
+ * A pod deleted without a CNI DEL (a runtime crash) leaves its veth gone and
+ * its endpoint id taken: free it, as a restart would.
+ */
+void pw_registry_reap(struct pw_daemon *d)
+{
+	char name[IF_NAMESIZE];
+
+	for (size_t i = 1; i < PW_MAX_ENDPOINTS; i++) {
+		struct pw_ep *ep = &d->eps[i];
+
+		if (!ep->used)
+			continue;
+		if (if_indextoname((unsigned int)ep->host_ifindex, name) &&
+		    (!*ep->host_ifname || !strcmp(name, ep->host_ifname)))
+			continue;
+		pr_info("endpoint %u %s/%s: interface %s vanished without a CNI DEL", ep->ep_id,
+			ep->ns, ep->pod, ep->host_ifname);
+		pw_ep_del(d, ep);
+	}
+}
+
 /* The CNI plugin queued DELs while we were down: apply them before serving anyone. */
 int pw_queue_apply(struct pw_daemon *d)
 {

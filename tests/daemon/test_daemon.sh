@@ -53,7 +53,7 @@ cleanup() {
 	[ -n "${LL_PID:-}" ] && kill "$LL_PID" 2>/dev/null
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	for p in a b c; do ip netns del "pwd-$p" 2>/dev/null; done
+	for p in a b c d; do ip netns del "pwd-$p" 2>/dev/null; done
 	umount /run/netns 2>/dev/null
 	umount /sys/fs/bpf 2>/dev/null
 	if [ "${V:-0}" = 1 ] && [ -f "$LOG" ]; then sed 's/^/# log: /' "$LOG"; fi
@@ -355,6 +355,19 @@ read -r -t 3 line <&"${LL[0]}"
 check "restart: the long-lived connection survived" test "${line:-}" = three
 check "after restart: pod c added again" add_pod c
 check "after restart: c -> b denied (policy re-applied)" cannot c b
+# A pod with no Pod manifest exists, with no labels.
+check "pod d (no manifest) added" add_pod d
+check "d has no labels: d -> b denied, b -> d works" eval 'cannot d b && can b d'
+# Its veth vanishes without a CNI DEL: the daemon frees the endpoint.
+ip link del "${HOSTIF[d]}"
+wait_eps() {
+	for _ in $(seq 50); do
+		[ "$(status_field endpoints)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "d's veth deleted: its endpoint is reaped" wait_eps 3
 rm_manifest 20-policy.yaml
 check "after restart: a policy change takes effect (c -> b works)" can c b
 kill "${LL_PID:-}" 2>/dev/null
