@@ -41,7 +41,7 @@ PW_INLINE int pw_event_allowed(__u64 now)
 PW_ALWAYS_INLINE void pw_event_emit(__u8 type, __u8 reason, __u8 dir, __u32 ep_id, __u32 ifindex,
 			     __u32 cookie, __u32 peer_id, const struct pw_flow *f, __u32 len)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct pw_stats *st = pw_stats_get();
 	struct pw_event *e;
 

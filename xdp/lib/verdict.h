@@ -102,7 +102,8 @@ __noinline int pw_decide(struct pw_flow *f, __u32 ep_id, __u32 ep_flags, __u32 d
 			 struct pw_decision *d)
 {
 	__u32 epoch = pw_cur_epoch();
-	__u64 now = bpf_ktime_get_ns();
+	/* Coarse (tick) time is plenty for timeouts in seconds and costs no clock read. */
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct pw_policy_result res;
 	struct pw_ipcache_val peer;
 	/* One of the two at a time; sharing the slot keeps the stack in bounds. */

@@ -49,7 +49,7 @@ struct pw_ct_key {
 PW_STATIC_ASSERT(sizeof(struct pw_ct_key) == 44, "pw_ct_key layout");
 
 struct pw_ct_val {
-	__u64 last_seen_ns; /* bpf_ktime_get_ns(); refreshed at most once a second */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC_COARSE; refreshed at most once a second */
 	__u32 policy_epoch; /* pw_state.policy_epoch the flow was (re)admitted under */
 	__u32 cookie;	    /* rule that admitted it, 0 if not a rule */
 	__u8 state;	    /* PW_CT_* */
@@ -78,7 +78,7 @@ struct pw_frag_key {
 PW_STATIC_ASSERT(sizeof(struct pw_frag_key) == 44, "pw_frag_key layout");
 
 struct pw_frag_val {
-	__u64 first_seen_ns;
+	__u64 first_seen_ns; /* CLOCK_MONOTONIC_COARSE */
 	__be16 sport;
 	__be16 dport;
 	__u32 pad;

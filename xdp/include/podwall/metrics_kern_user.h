@@ -39,7 +39,7 @@ PW_STATIC_ASSERT(sizeof(struct pw_stats) == 32, "pw_stats layout");
 #define PW_EVENT_DROP	 2 /* a dropped packet */
 
 struct pw_event {
-	__u64 ts_ns;	     /* bpf_ktime_get_ns() */
+	__u64 ts_ns;	     /* CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns()) */
 	__u32 ep_id;	     /* 0 if none */
 	__u32 ifindex;	     /* interface the packet was seen on */
 	__u32 cookie;	     /* rule attribution, 0 if none */
