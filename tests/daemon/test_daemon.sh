@@ -386,6 +386,9 @@ kill -TERM "$DPID"
 wait "$DPID" 2>/dev/null
 DPID=
 check "SIGTERM: pins stay, c -> b stays denied" eval 'test -d "$PIN" && cannot c b'
+check "podwallctl status -j with no daemon: {\"error\": ...}, exit 1" \
+	eval '! "$PODWALLCTL" status -j >"$TMP/err.json" &&
+		jqok ".error | test(\"podwalld\")" "$TMP/err.json"'
 "$PODWALLD" --uninstall --pin-root "$PIN" --state-dir "$STATE" --uplink pwup0 >>"$LOG" 2>&1
 check "--uninstall: pins removed, veths and uplink detached, c -> b open" \
 	eval '! test -e "$PIN" && ! tc_attached b && ! ip link show pwup0 | grep -q xdp && can c b'
