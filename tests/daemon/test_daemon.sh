@@ -265,6 +265,14 @@ check "pods a, b, c added through ptp + podwall" add_three
 check "three endpoints registered" test "$(status_field endpoints)" = 3
 sleep 0.3 # the socat servers
 
+# A runtime retrying ADD replaces the endpoint: same id, no duplicate.
+id_of() { "$PODWALLCTL" endpoints -j | jq -r --arg p "$1" '.[] | select(.pod == $p) | .id'; }
+id_a=$(id_of a)
+check "a retried ADD of a succeeds" \
+	eval 'cni ADD a "$PW_CNI_PLUGIN" "$(podwall_conf "${PREV[a]}")" >/dev/null'
+check "a retried ADD keeps a's id and the endpoint count" \
+	eval 'test "$(id_of a)" = "$id_a" && test "$(status_field endpoints)" = 3'
+
 # 1. Policies from the manifest directory.
 check "no policy: a -> b works" can a b
 check "no policy: c -> b works" can c b
