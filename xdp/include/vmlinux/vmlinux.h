@@ -217,7 +217,6 @@ struct exposes;
 struct file;
 struct inode;
 struct ipv6_sr_hdr;
-struct is;
 struct linux_binprm;
 struct mptcp_sock;
 struct path;
