@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * podwallctl policy test|explain|matrix: offline tools over the real
- * compiler. Every verdict comes from one evaluator (pw_evaluator_default,
- * the datapath's algorithm over the compiled maps), so what these tools
- * say is what the datapath does.
+ * compiler. Every verdict comes from one evaluator: the real TC programs run
+ * on a synthetic packet through BPF_PROG_TEST_RUN (bpf_eval.h) when root
+ * and bpffs allow it, else pw_evaluator_default, the datapath's algorithm
+ * over the compiled maps. Either way what these tools say is what the
+ * datapath does; the output names the engine that decided.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,12 +13,72 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf_eval.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "log.h"
 #include "policy.h"
 
 static const struct pw_evaluator *evaluator = &pw_evaluator_default;
+static struct pw_bpf_eval *bpf_engine;
+static const char *engine_name = "offline";
+
+#define ENGINE_OPT { "engine", required_argument, NULL, 'E' }
+#define ENGINE_HELP                                                                          \
+	"  --engine bpf|offline|auto  who decides: the real programs (BPF_PROG_TEST_RUN,\n"   \
+	"                             root), the compiler's offline evaluator, or bpf when\n" \
+	"                             possible (default: auto)\n"
+
+/* Picks the evaluator; 0, or -errno after reporting why (--engine bpf that cannot run). */
+static int engine_setup(const char *want)
+{
+	const char *why = NULL;
+	int err;
+
+	if (!want)
+		want = "auto";
+	if (!strcmp(want, "offline"))
+		return 0;
+	if (strcmp(want, "bpf") && strcmp(want, "auto")) {
+		p_err("--engine: \"%s\" is not bpf, offline or auto", want);
+		return -EINVAL;
+	}
+	err = pw_bpf_eval_supported(&why);
+	if (!err) {
+		pw_log_libbpf_init();
+		err = pw_bpf_eval_new(&bpf_engine);
+		if (err)
+			why = "the datapath could not be loaded (-v for details)";
+	}
+	if (err) {
+		if (!strcmp(want, "bpf")) {
+			p_err("--engine bpf: %s", why);
+			return err;
+		}
+		pr_info("engine: offline (BPF not available: %s)", why);
+		return 0;
+	}
+	evaluator = pw_bpf_eval_evaluator(bpf_engine);
+	engine_name = "bpf";
+	return 0;
+}
+
+/* After evaluating: did the BPF engine fail somewhere? (It then reported why.) */
+static int engine_check(void)
+{
+	int err = bpf_engine ? pw_bpf_eval_error(bpf_engine) : 0;
+
+	if (err)
+		p_err("BPF engine: %s", strerror(-err));
+	return err;
+}
+
+static void engine_free(void)
+{
+	pw_bpf_eval_free(&bpf_engine);
+	evaluator = &pw_evaluator_default;
+	engine_name = "offline";
+}
 
 static const char *dir_name(int dir)
 {
@@ -134,8 +196,14 @@ static int test_one(const char *path, json_t *out, int *worst)
 	} else {
 		r = pw_case_parse(root, &c, err);
 	}
-	if (!r)
+	if (!r) {
+		/* A new db per case: it may reuse the last one's address and epoch. */
+		if (bpf_engine)
+			pw_bpf_eval_reset(bpf_engine);
 		r = pw_case_run(c, evaluator, &res, err);
+		if (!r && engine_check())
+			r = -EIO;
+	}
 	if (r) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s", strerror(-r));
@@ -152,15 +220,16 @@ static int test_one(const char *path, json_t *out, int *worst)
 
 		for (size_t i = 0; i < res.nf; i++)
 			json_array_append_new(fl, failure_json(&res.f[i]));
-		jc = json_pack("{s:s, s:s, s:s, s:I, s:o}", "file", path, "name", c->name, "result",
-			       res.nf ? "fail" : "pass", "checked", (json_int_t)res.checked,
-			       "failures", fl);
+		jc = json_pack("{s:s, s:s, s:s, s:I, s:o, s:s}", "file", path, "name", c->name,
+			       "result", res.nf ? "fail" : "pass", "checked",
+			       (json_int_t)res.checked, "failures", fl, "engine", engine_name);
 	} else if (!res.nf) {
-		printf("PASS %s (%zu probes)\n", c->name, res.checked);
+		printf("PASS %s (%zu probes, %s)\n", c->name, res.checked, engine_name);
 	} else {
 		size_t i = 0;
 
-		printf("FAIL %s: %zu of %zu probes wrong\n", c->name, res.nf, res.checked);
+		printf("FAIL %s: %zu of %zu probes wrong (%s)\n", c->name, res.nf, res.checked,
+		       engine_name);
 		while (i < res.nf) {
 			size_t j = i + 1;
 
@@ -189,8 +258,10 @@ static int do_test(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		ENGINE_OPT,
 		{ 0 },
 	};
+	const char *engine = NULL, *used;
 	json_t *cases;
 	int c, worst = 0, passed = 0, failed = 0, errors = 0;
 	size_t i;
@@ -200,11 +271,16 @@ static int do_test(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "jph", opts, NULL)) != -1) {
 		if (common_opt(c))
 			continue;
-		printf("Usage: podwallctl policy test [-j] CASE.json...\n\n"
+		if (c == 'E') {
+			engine = optarg;
+			continue;
+		}
+		printf("Usage: podwallctl policy test [-j] [--engine E] CASE.json...\n\n"
 		       "Runs policy case files (docs: the policy case format) through the real\n"
 		       "compiler and the datapath's evaluation, offline. Pod i of a case (0-based,\n"
 		       "in file order) has the addresses 10.244.0.0/16 + (i + 2) and fd00::(i + 2);\n"
 		       "each probe is checked over IPv4 and, in steps without ipBlocks, IPv6.\n"
+		       ENGINE_HELP
 		       "Exit: 0 all pass, 1 a probe differs, 2 a case file is malformed.\n");
 		return c == 'h' ? 0 : 2;
 	}
@@ -212,9 +288,13 @@ static int do_test(int argc, char **argv)
 		p_err("policy test: no case file given");
 		return 2;
 	}
+	if (engine_setup(engine))
+		return 2;
+	used = engine_name;
 	cases = json_array();
 	for (int k = optind; k < argc; k++)
 		test_one(argv[k], cases, &worst);
+	engine_free();
 	json_array_foreach (cases, i, e) {
 		const char *r = json_string_value(json_object_get(e, "result"));
 
@@ -223,14 +303,89 @@ static int do_test(int argc, char **argv)
 		errors += !strcmp(r, "error");
 	}
 	if (pw_cli.json)
-		pw_json_print(json_pack("{s:o, s:i, s:i, s:i}", "cases", cases, "passed", passed,
-					"failed", failed, "errors", errors));
+		pw_json_print(json_pack("{s:o, s:i, s:i, s:i, s:s}", "cases", cases, "passed",
+					passed, "failed", failed, "errors", errors, "engine",
+					used));
 	else
 		json_decref(cases);
 	return worst;
 }
 
 /* ---------------- manifests for explain / matrix ---------------- */
+
+static bool pod_has_ip(json_t *pod)
+{
+	json_t *st = json_object_get(pod, "status");
+	json_t *ips = json_object_get(st, "podIPs");
+
+	return json_string_length(json_object_get(st, "podIP")) ||
+	       (json_is_array(ips) && json_array_size(ips));
+}
+
+/*
+ * Label-only manifests (no status.podIP: the pod has not run yet) get the
+ * offline addresses `policy test` gives case pods: pod i, counted over every
+ * Pod in load order, has 10.244.0.0/16 + (i + 2) and fd00::(i + 2). An
+ * address another pod's manifest already holds is not handed out twice.
+ */
+static void mark_used(json_t *used, const char *ip)
+{
+	struct pw_addr a;
+	char buf[64];
+
+	if (!ip || pw_addr_parse(ip, &a))
+		return;
+	pw_addr_format(&a, buf, sizeof(buf));
+	json_object_set_new(used, buf, json_true());
+}
+
+static void assign_offline_ips(json_t *items)
+{
+	json_t *used = json_object(), *it, *j;
+	size_t i, k = 0, m;
+
+	/* Addresses manifests already hold, as canonical text. */
+	json_array_foreach (items, i, it) {
+		json_t *st = json_object_get(json_object_get(it, "object"), "status");
+
+		mark_used(used, json_string_value(json_object_get(st, "podIP")));
+		json_array_foreach (json_object_get(st, "podIPs"), m, j)
+			mark_used(used, json_string_value(json_object_get(j, "ip")));
+	}
+	json_array_foreach (items, i, it) {
+		json_t *obj = json_object_get(it, "object"), *st;
+		json_t *meta = json_object_get(obj, "metadata");
+		const char *kind = json_string_value(json_object_get(obj, "kind"));
+		struct pw_addr a4, a6;
+		char v4[64], v6[64];
+
+		if (!kind || strcmp(kind, "Pod"))
+			continue;
+		pw_case_addr(k++, &a4, &a6);
+		if (pod_has_ip(obj) ||
+		    json_is_true(json_object_get(json_object_get(obj, "spec"), "hostNetwork")))
+			continue;
+		pw_addr_format(&a4, v4, sizeof(v4));
+		pw_addr_format(&a6, v6, sizeof(v6));
+		if (json_object_get(used, v4) || json_object_get(used, v6)) {
+			pr_warn("pod %s/%s: no status.podIP, and its offline address %s is taken",
+				json_string_value(json_object_get(meta, "namespace")),
+				json_string_value(json_object_get(meta, "name")), v4);
+			continue;
+		}
+		st = json_object_get(obj, "status");
+		if (!json_is_object(st)) {
+			st = json_object();
+			json_object_set_new(obj, "status", st);
+		}
+		json_object_set_new(st, "podIP", json_string(v4));
+		json_object_set_new(st, "podIPs", json_pack("[{s:s}, {s:s}]", "ip", v4, "ip", v6));
+		pr_info("pod %s/%s: no status.podIP: offline addresses %s, %s",
+			json_string_value(json_object_get(meta, "namespace")),
+			json_string_value(json_object_get(meta, "name")), v4, v6);
+	}
+	json_decref(used);
+}
 
 struct load_opts {
 	char **files;
@@ -276,6 +431,7 @@ static int load_db(struct load_opts *o, struct pw_policy_db **out)
 			goto out;
 		}
 	}
+	assign_offline_ips(items);
 	pw_manifest_apply(db, items, load_err, o);
 	err = pw_policy_db_compile(db, NULL);
 	if (err) {
@@ -429,10 +585,11 @@ static int do_explain(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		ENGINE_OPT,
 		{ 0 },
 	};
 	struct load_opts lo = { 0 };
-	const char *from = NULL, *to = NULL, *port = NULL, *proto = NULL;
+	const char *from = NULL, *to = NULL, *port = NULL, *proto = NULL, *engine = NULL;
 	const struct pw_pod_view *sp, *dp;
 	struct pw_policy_db *db = NULL;
 	struct pw_probe_result r;
@@ -472,10 +629,15 @@ static int do_explain(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'E':
+			engine = optarg;
+			break;
 		default:
 			printf("Usage: podwallctl policy explain -f MANIFESTS... --from NS/POD|IP "
 			       "--to NS/POD|IP --port N [--proto TCP|UDP|SCTP]\n"
-			       "       [--node NAME] [--node-ip IP]...\n");
+			       "       [--node NAME] [--node-ip IP]... [--engine E]\n"
+			       "Pods without status.podIP get `policy test`'s offline addresses.\n"
+			       ENGINE_HELP);
 			ret = c == 'h' ? 0 : 2;
 			goto out;
 		}
@@ -497,14 +659,23 @@ static int do_explain(int argc, char **argv)
 		p_err("--from and --to are of different address families");
 		goto out;
 	}
+	if (engine_setup(engine)) {
+		ret = 2;
+		goto out;
+	}
 	pw_policy_probe(db, evaluator, &sa, &da, pr, dport, &r);
+	if (engine_check()) {
+		ret = 2;
+		goto out;
+	}
 	pw_addr_format(&sa, sbuf, sizeof(sbuf));
 	pw_addr_format(&da, dbuf, sizeof(dbuf));
 	if (pw_cli.json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:b}", "from", from,
-				      "from_ip", sbuf, "to", to, "to_ip", dbuf, "protocol",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:b, s:s}", "from",
+				      from, "from_ip", sbuf, "to", to, "to_ip", dbuf, "protocol",
 				      pw_proto_name(pr), "port", dport, "verdict",
-				      r.allowed ? "allow" : "deny", "allowed", r.allowed);
+				      r.allowed ? "allow" : "deny", "allowed", r.allowed, "engine",
+				      engine_name);
 
 		if (o && r.has_egress)
 			explain_dir(db, sp, PW_DIR_EGRESS, &r.egress, o);
@@ -523,9 +694,13 @@ static int do_explain(int argc, char **argv)
 		else
 			printf("  ingress: destination is not a local endpoint "
 			       "(not enforced here)\n");
+		printf("  decided by: %s\n", !strcmp(engine_name, "bpf") ?
+			       "bpf (the datapath's programs, BPF_PROG_TEST_RUN)" :
+			       "offline (the compiler's evaluator)");
 	}
 	ret = r.allowed ? 0 : 1;
 out:
+	engine_free();
 	free(lo.files);
 	pw_policy_db_free(&db);
 	return ret;
@@ -554,10 +729,11 @@ static int do_matrix(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		ENGINE_OPT,
 		{ 0 },
 	};
 	struct load_opts lo = { 0 };
-	const char *ns = NULL, *port = NULL, *proto = NULL, *format = NULL;
+	const char *ns = NULL, *port = NULL, *proto = NULL, *format = NULL, *engine = NULL;
 	struct pw_policy_db *db = NULL;
 	_cleanup_free_ const struct pw_pod_view **pods = NULL;
 	_cleanup_free_ bool *allowed = NULL;
@@ -597,10 +773,15 @@ static int do_matrix(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'E':
+			engine = optarg;
+			break;
 		default:
 			printf("Usage: podwallctl policy matrix -f MANIFESTS... [--namespace NS] "
 			       "--port N [--proto P] [--format text|json|dot]\n"
-			       "       [--node NAME] [--node-ip IP]...\n");
+			       "       [--node NAME] [--node-ip IP]... [--engine E]\n"
+			       "Pods without status.podIP get `policy test`'s offline addresses.\n"
+			       ENGINE_HELP);
 			ret = c == 'h' ? 0 : 2;
 			goto out;
 		}
@@ -618,6 +799,10 @@ static int do_matrix(int argc, char **argv)
 	}
 	if (load_db(&lo, &db))
 		goto out;
+	if (engine_setup(engine)) {
+		ret = 2;
+		goto out;
+	}
 	nall = pw_policy_db_pods(db, &all);
 	pods = calloc(nall + 1, sizeof(*pods));
 	allowed = calloc((nall + 1) * (nall + 1), sizeof(*allowed));
@@ -650,6 +835,10 @@ static int do_matrix(int argc, char **argv)
 			pw_policy_probe(db, evaluator, sa, da, pr, dport, &r);
 			allowed[i * n + k] = r.allowed;
 		}
+	if (engine_check()) {
+		ret = 2;
+		goto out;
+	}
 	if (!strcmp(format, "json")) {
 		json_t *jp = json_array(), *jm = json_array(), *edges = json_array();
 
@@ -670,12 +859,13 @@ static int do_matrix(int argc, char **argv)
 			}
 			json_array_append_new(jm, row);
 		}
-		pw_json_print(json_pack("{s:s, s:i, s:o, s:o, s:o}", "protocol", pw_proto_name(pr),
-					"port", dport, "pods", jp, "matrix", jm, "allowed", edges));
+		pw_json_print(json_pack("{s:s, s:i, s:o, s:o, s:o, s:s}", "protocol",
+					pw_proto_name(pr), "port", dport, "pods", jp, "matrix", jm,
+					"allowed", edges, "engine", engine_name));
 	} else if (!strcmp(format, "dot")) {
-		printf("digraph podwall {\n\tlabel=\"allowed %s/%u\";\n\trankdir=LR;\n"
-		       "\tnode [shape=box, style=rounded];\n",
-		       pw_proto_name(pr), dport);
+		printf("digraph podwall {\n\tlabel=\"allowed %s/%u (decided by %s)\";\n"
+		       "\trankdir=LR;\n\tnode [shape=box, style=rounded];\n",
+		       pw_proto_name(pr), dport, engine_name);
 		for (size_t i = 0; i < n;) {
 			size_t j = i;
 
@@ -695,8 +885,8 @@ static int do_matrix(int argc, char **argv)
 					       pods[i]->name, pods[k]->ns, pods[k]->name);
 		printf("}\n");
 	} else {
-		printf("%s/%u: rows = from, columns = to; 1 allowed, . denied\n", pw_proto_name(pr),
-		       dport);
+		printf("%s/%u: rows = from, columns = to; 1 allowed, . denied (decided by %s)\n",
+		       pw_proto_name(pr), dport, engine_name);
 		printf("%*s", (int)w + 5, "");
 		for (size_t k = 0; k < n; k++)
 			printf("%-2zu", k % 100);
@@ -713,6 +903,7 @@ static int do_matrix(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	engine_free();
 	free(lo.files);
 	pw_policy_db_free(&db);
 	return ret;

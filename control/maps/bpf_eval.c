@@ -247,7 +247,8 @@ static int uninstall(struct pw_bpf_eval *e, size_t keep_eps)
 
 /* The veth of a local pod's address, as podwalld patches ipcache values. */
 static __u32 ifindex_of(const struct pw_bpf_eval *e, const struct pw_policy_db *db,
-			const struct pw_endpoint_view *eps, size_t neps, const struct pw_host_key *k)
+			const struct pw_endpoint_view *eps, size_t neps,
+			const struct pw_host_key *k)
 {
 	for (size_t i = 0; i < neps; i++) {
 		const struct pw_pod_view *p = pw_policy_db_pod(db, eps[i].ns, eps[i].name);

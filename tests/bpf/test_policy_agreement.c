@@ -176,7 +176,8 @@ next:
 		     "policy-denied-ingress %zu, policy-denied-egress %zu, with a rule cookie %zu, "
 		     "events missing %zu",
 		     ag.by_reason[PW_REASON_ALLOW_POLICY], ag.by_reason[PW_REASON_ALLOW_UNISOLATED],
-		     ag.by_reason[PW_REASON_ALLOW_HOST], ag.by_reason[PW_REASON_DROP_POLICY_INGRESS],
+		     ag.by_reason[PW_REASON_ALLOW_HOST],
+		     ag.by_reason[PW_REASON_DROP_POLICY_INGRESS],
 		     ag.by_reason[PW_REASON_DROP_POLICY_EGRESS], ag.cookies, st.events_missing);
 	ASSERT_EQ(ag.agree, ag.evals, "every evaluation agrees");
 	ASSERT_EQ(st.runs, ag.evals, "one program run per evaluation");
