@@ -35,3 +35,5 @@ void pw_json_print(json_t *v);
 int do_policy(int argc, char **argv);
 int do_daemon_status(int argc, char **argv); /* daemon_cmds.c */
 int do_daemon_endpoints(int argc, char **argv);
+int do_rules(int argc, char **argv);   /* rules_cmds.c */
+int do_inspect(int argc, char **argv); /* inspect_cmds.c */

@@ -82,6 +82,8 @@ static const struct pw_cmd top_cmds[] = {
 	{ "policy", do_policy, "compile, test and explain NetworkPolicies offline" },
 	{ "status", do_daemon_status, "podwalld: readiness, counts, epoch, source" },
 	{ "endpoints", do_daemon_endpoints, "podwalld: endpoints with their counters" },
+	{ "rules", do_rules, "check Suricata-compatible rule files" },
+	{ "inspect", do_inspect, "run the inspector and signature engine on a pcap" },
 	{ 0 },
 };
 

@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Matcher: a vectorscan literal database per buffer holds each rule's fast
+ * pattern; a unit is scanned once per buffer and only the candidate rules
+ * (plus those without any positive content) are verified in full.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "internal.h"
+
+#define MATCH_BUDGET 4096 /* recursion steps per rule and buffer: bounds backtracking */
+
+void sig_engine_free(struct pw_sig_set *s)
+{
+	for (int b = 0; b < _PW_BUF_MAX; b++) {
+		hs_free_database(s->db[b]);
+		s->db[b] = NULL;
+		free(s->fp_rule[b]);
+		s->fp_rule[b] = NULL;
+	}
+	hs_free_scratch(s->scratch);
+	s->scratch = NULL;
+	free(s->always);
+	free(s->cand);
+	free(s->order);
+	free(s->thr);
+	s->always = NULL;
+	s->cand = NULL;
+	s->order = NULL;
+	s->thr = NULL;
+}
+
+static void hex_escape(const uint8_t *p, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		*out++ = '\\';
+		*out++ = 'x';
+		*out++ = hx[p[i] >> 4];
+		*out++ = hx[p[i] & 15];
+	}
+	*out = 0;
+}
+
+int pw_sig_compile(struct pw_sig_set *s)
+{
+	size_t n = s->nrules, k = 0;
+	int err = 0;
+
+	if (s->compiled)
+		return -EBUSY;
+	s->cand = calloc(n ? n : 1, 1);
+	s->always = calloc(n ? n : 1, sizeof(*s->always));
+	s->order = calloc(n ? n : 1, sizeof(*s->order));
+	s->thr = calloc(4096, sizeof(*s->thr));
+	if (!s->cand || !s->always || !s->order || !s->thr)
+		return -ENOMEM;
+	s->nthr = 4096;
+	/* Flowbit setters first so a checker sees bits set by the same unit. */
+	for (size_t i = 0; i < n; i++)
+		if (s->rules[i]->sets_bits)
+			s->order[k++] = i;
+	for (size_t i = 0; i < n; i++)
+		if (!s->rules[i]->sets_bits)
+			s->order[k++] = i;
+	for (size_t i = 0; i < n; i++)
+		if (s->rules[i]->fp < 0)
+			s->always[s->nalways++] = i;
+
+	for (int b = 0; b < _PW_BUF_MAX && !err; b++) {
+		size_t cnt = 0, j = 0;
+		char **exprs = NULL;
+		unsigned int *flags = NULL, *ids = NULL;
+		hs_compile_error_t *cerr = NULL;
+
+		for (size_t i = 0; i < n; i++) {
+			const struct pw_sig_rule *r = s->rules[i];
+
+			if (r->fp >= 0 && r->sms[r->fp].buf == (enum pw_sig_buf)b)
+				cnt++;
+		}
+		if (!cnt)
+			continue;
+		exprs = calloc(cnt, sizeof(*exprs));
+		flags = calloc(cnt, sizeof(*flags));
+		ids = calloc(cnt, sizeof(*ids));
+		s->fp_rule[b] = calloc(cnt, sizeof(*s->fp_rule[b]));
+		if (!exprs || !flags || !ids || !s->fp_rule[b]) {
+			err = -ENOMEM;
+			goto next;
+		}
+		for (size_t i = 0; i < n; i++) {
+			const struct pw_sig_rule *r = s->rules[i];
+			const struct sm *m;
+
+			if (r->fp < 0 || r->sms[r->fp].buf != (enum pw_sig_buf)b)
+				continue;
+			m = &r->sms[r->fp];
+			/* Escaped as \xNN so that any byte is a literal to the regex compiler. */
+			exprs[j] = malloc(m->c.fp_len * 4 + 1);
+			if (!exprs[j]) {
+				err = -ENOMEM;
+				goto next;
+			}
+			if ((r->dotprefix_mask & (1u << b)) && m->c.fp_off == 0 && m->c.fp_len > 1 &&
+			    m->c.pat[0] == '.')
+				/* the scanned buffer lacks the transform's leading '.' */
+				hex_escape(m->c.pat + 1, m->c.fp_len - 1, exprs[j]);
+			else
+				hex_escape(m->c.pat + m->c.fp_off, m->c.fp_len, exprs[j]);
+			flags[j] = HS_FLAG_SINGLEMATCH | (m->c.flags & CF_NOCASE ? HS_FLAG_CASELESS : 0);
+			ids[j] = j;
+			s->fp_rule[b][j] = i;
+			j++;
+		}
+		if (hs_compile_multi((const char *const *)exprs, flags, ids, cnt, HS_MODE_BLOCK, NULL,
+				     &s->db[b], &cerr) != HS_SUCCESS) {
+			err = -EINVAL;
+			hs_free_compile_error(cerr);
+			goto next;
+		}
+		if (hs_alloc_scratch(s->db[b], &s->scratch) != HS_SUCCESS)
+			err = -ENOMEM;
+next:
+		for (size_t i = 0; i < cnt && exprs; i++)
+			free(exprs[i]);
+		free(exprs);
+		free(flags);
+		free(ids);
+	}
+	if (!err)
+		s->compiled = true;
+	return err;
+}
+
+/* ---- header ---- */
+
+static bool addr_in(const struct addr_ent *e, uint8_t family, const uint8_t *a)
+{
+	unsigned int full = e->plen / 8, rem = e->plen % 8;
+
+	if (e->family != family)
+		return false;
+	if (memcmp(e->addr, a, full))
+		return false;
+	if (rem) {
+		uint8_t m = 0xff << (8 - rem);
+
+		return (e->addr[full] & m) == (a[full] & m);
+	}
+	return true;
+}
+
+static bool addr_match(const struct addr_list *l, uint8_t family, const uint8_t *a)
+{
+	bool pos = l->any;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (!addr_in(&l->e[i], family, a))
+			continue;
+		if (l->e[i].neg)
+			return false;
+		pos = true;
+	}
+	return pos;
+}
+
+static bool port_match(const struct port_list *l, bool has_ports, uint16_t p)
+{
+	bool pos = l->any;
+
+	if (!has_ports)
+		return l->any && !l->n;
+	for (size_t i = 0; i < l->n; i++) {
+		if (p < l->e[i].lo || p > l->e[i].hi)
+			continue;
+		if (l->e[i].neg)
+			return false;
+		pos = true;
+	}
+	return pos;
+}
+
+static bool proto_match(const struct pw_sig_rule *r, const struct pw_sig_input *in)
+{
+	switch (r->proto) {
+	case PW_SIG_P_IP:
+		return true;
+	case PW_SIG_P_TCP:
+		return in->l4proto == IPPROTO_TCP;
+	case PW_SIG_P_TCP_PKT:
+		return in->l4proto == IPPROTO_TCP && !in->stream;
+	case PW_SIG_P_TCP_STREAM:
+		return in->l4proto == IPPROTO_TCP && in->stream;
+	case PW_SIG_P_UDP:
+		return in->l4proto == IPPROTO_UDP;
+	case PW_SIG_P_ICMP:
+		return in->l4proto == IPPROTO_ICMP || in->l4proto == IPPROTO_ICMPV6;
+	case PW_SIG_P_HTTP:
+		return in->app == PW_APP_HTTP;
+	case PW_SIG_P_TLS:
+		return in->app == PW_APP_TLS;
+	case PW_SIG_P_DNS:
+		return in->app == PW_APP_DNS;
+	default:
+		return false;
+	}
+}
+
+static bool header_match(const struct pw_sig_rule *r, const struct pw_sig_input *in)
+{
+	bool ports = in->l4proto == IPPROTO_TCP || in->l4proto == IPPROTO_UDP ||
+		     in->l4proto == IPPROTO_SCTP;
+
+	if (!proto_match(r, in))
+		return false;
+	if (addr_match(&r->src, in->family, in->src) && addr_match(&r->dst, in->family, in->dst) &&
+	    port_match(&r->sp, ports, in->sport) && port_match(&r->dp, ports, in->dport))
+		return true;
+	return r->bidir && addr_match(&r->src, in->family, in->dst) &&
+	       addr_match(&r->dst, in->family, in->src) && port_match(&r->sp, ports, in->dport) &&
+	       port_match(&r->dp, ports, in->sport);
+}
+
+/* ---- payload ---- */
+
+static long find(const uint8_t *h, size_t hlen, size_t from, const uint8_t *p, size_t plen,
+		 bool nocase)
+{
+	if (plen > hlen)
+		return -1;
+	for (size_t i = from; i + plen <= hlen; i++) {
+		if (!nocase) {
+			const uint8_t *q = memchr(h + i, p[0], hlen - plen - i + 1);
+
+			if (!q)
+				return -1;
+			i = q - h;
+			if (!memcmp(h + i, p, plen))
+				return i;
+		} else {
+			size_t k = 0;
+
+			while (k < plen && tolower(h[i + k]) == tolower(p[k]))
+				k++;
+			if (k == plen)
+				return i;
+		}
+	}
+	return -1;
+}
+
+static bool byte_value(const struct sm *m, const uint8_t *buf, size_t len, long pos, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (pos < 0 || (size_t)pos + m->b.nbytes > len)
+		return false;
+	if (m->b.base) {
+		char tmp[16], *end;
+
+		memcpy(tmp, buf + pos, m->b.nbytes);
+		tmp[m->b.nbytes] = 0;
+		x = strtoull(tmp, &end, m->b.base);
+		if (end == tmp)
+			return false;
+	} else {
+		for (int i = 0; i < m->b.nbytes; i++) {
+			int k = m->b.little ? m->b.nbytes - 1 - i : i;
+
+			x = x << 8 | buf[pos + k];
+		}
+	}
+	if (m->b.mask) {
+		x &= m->b.mask;
+		x >>= __builtin_ctzll(m->b.mask);
+	}
+	*v = x;
+	return true;
+}
+
+static bool byte_test(const struct sm *m, uint64_t x)
+{
+	bool r;
+
+	switch (m->b.op) {
+	case '<':
+		r = x < m->b.value;
+		break;
+	case '>':
+		r = x > m->b.value;
+		break;
+	case '=':
+		r = x == m->b.value;
+		break;
+	case '&':
+		r = (x & m->b.value) != 0;
+		break;
+	case '^':
+		r = (x ^ m->b.value) != 0;
+		break;
+	case 'l':
+		r = x <= m->b.value;
+		break;
+	case 'g':
+		r = x >= m->b.value;
+		break;
+	default:
+		r = false;
+	}
+	return m->b.negop ? !r : r;
+}
+
+struct seq {
+	const struct sm *const *items;
+	size_t n;
+	const uint8_t *buf;
+	size_t len;
+	int budget;
+};
+
+static bool seq_match(struct seq *q, size_t i, long prev_end)
+{
+	const struct sm *m;
+
+	if (i == q->n)
+		return true;
+	if (--q->budget < 0)
+		return false;
+	m = q->items[i];
+	switch (m->type) {
+	case SM_CONTENT: {
+		long start = 0, end = q->len, pos;
+		bool nocase = m->c.flags & CF_NOCASE;
+
+		if (m->c.flags & CF_RELATIVE) {
+			start = prev_end + (m->c.flags & CF_DISTANCE ? m->c.distance : 0);
+			if (m->c.flags & CF_WITHIN)
+				end = start + m->c.within - (m->c.flags & CF_DISTANCE ? 0 : 0);
+		} else {
+			if (m->c.flags & CF_OFFSET)
+				start = m->c.offset;
+			if (m->c.flags & CF_DEPTH)
+				end = start + m->c.depth;
+		}
+		if (start < 0)
+			start = 0;
+		if (end > (long)q->len)
+			end = q->len;
+		if (m->c.flags & CF_STARTSWITH)
+			end = start + (long)m->c.len < end ? start + (long)m->c.len : end;
+		if (m->c.flags & CF_ENDSWITH)
+			start = (long)q->len - (long)m->c.len > start ? (long)q->len - (long)m->c.len
+								  : start;
+		if (end - start < (long)m->c.len) {
+			pos = -1;
+		} else {
+			pos = find(q->buf, end, start, m->c.pat, m->c.len, nocase);
+		}
+		if (m->negated)
+			return pos < 0 && seq_match(q, i + 1, prev_end);
+		while (pos >= 0) {
+			if (!(m->c.flags & CF_ENDSWITH) || (size_t)pos + m->c.len == q->len) {
+				if (seq_match(q, i + 1, pos + m->c.len))
+					return true;
+			}
+			if (q->budget < 0)
+				return false;
+			pos = find(q->buf, end, pos + 1, m->c.pat, m->c.len, nocase);
+		}
+		return false;
+	}
+	case SM_PCRE: {
+		size_t off = m->relative ? (size_t)prev_end : 0;
+		int rc;
+
+		if (off > q->len)
+			return m->negated && seq_match(q, i + 1, prev_end);
+		rc = pcre2_match(m->p.re, q->buf, q->len, off, 0, m->p.md, NULL);
+		if (m->negated)
+			return rc < 0 && seq_match(q, i + 1, prev_end);
+		if (rc < 0)
+			return false;
+		return seq_match(q, i + 1, pcre2_get_ovector_pointer(m->p.md)[1]);
+	}
+	case SM_ISDATAAT: {
+		bool ok = m->relative ? (size_t)prev_end + m->dataat.n <= q->len
+				      : m->dataat.n < q->len;
+
+		return ok != m->negated && seq_match(q, i + 1, prev_end);
+	}
+	case SM_BSIZE:
+		return numcmp_eval(&m->bsize, q->len) && seq_match(q, i + 1, prev_end);
+	case SM_BYTE_TEST: {
+		uint64_t x;
+		long pos = (m->b.relative ? prev_end : 0) + m->b.offset;
+
+		return byte_value(m, q->buf, q->len, pos, &x) && byte_test(m, x) &&
+		       seq_match(q, i + 1, prev_end);
+	}
+	case SM_BYTE_JUMP: {
+		uint64_t x;
+		long pos = (m->b.relative ? prev_end : 0) + m->b.offset, np;
+
+		if (!byte_value(m, q->buf, q->len, pos, &x))
+			return false;
+		x *= m->b.multiplier;
+		if (m->b.from_end)
+			np = (long)q->len + (long)x;
+		else if (m->b.from_beginning)
+			np = x;
+		else
+			np = pos + m->b.nbytes + x;
+		if (m->b.align && np % 4)
+			np += 4 - np % 4;
+		np += m->b.post_offset;
+		if (np < 0 || np > (long)q->len)
+			return false;
+		return seq_match(q, i + 1, np);
+	}
+	}
+	return false;
+}
+
+static bool payload_match(const struct pw_sig_rule *r, const struct pw_sig_input *in)
+{
+	const struct sm *items[64];
+
+	for (int b = 0; b < _PW_BUF_MAX; b++) {
+		struct seq q = { items, 0, in->buf[b], in->len[b], MATCH_BUDGET };
+
+		if (!(r->bufmask & (1u << b)))
+			continue;
+		if (!in->has[b])
+			return false;
+		for (size_t i = 0; i < r->nsms && q.n < 64; i++)
+			if (r->sms[i].buf == (enum pw_sig_buf)b)
+				items[q.n++] = &r->sms[i];
+		if (!q.buf)
+			q.buf = (const uint8_t *)"";
+		if (r->dotprefix_mask & (1u << b)) {
+			uint8_t tmp[1024];
+			bool ok;
+
+			if (q.len + 1 > sizeof(tmp))
+				return false;
+			tmp[0] = '.';
+			memcpy(tmp + 1, q.buf, q.len);
+			q.buf = tmp;
+			q.len++;
+			ok = seq_match(&q, 0, 0);
+			if (!ok)
+				return false;
+			continue;
+		}
+		if (!seq_match(&q, 0, 0))
+			return false;
+	}
+	return true;
+}
+
+/* ---- flow state ---- */
+
+static bool bit_isset(const struct pw_sig_flow *f, uint32_t id)
+{
+	for (size_t i = 0; i < f->nbits; i++)
+		if (f->bits[i] == id)
+			return true;
+	return false;
+}
+
+static void bit_set(struct pw_sig_flow *f, uint32_t id, bool on)
+{
+	for (size_t i = 0; i < f->nbits; i++)
+		if (f->bits[i] == id) {
+			if (!on)
+				f->bits[i] = f->bits[--f->nbits];
+			return;
+		}
+	if (!on)
+		return;
+	if (f->nbits == f->capbits) {
+		size_t cap = f->capbits ? f->capbits * 2 : 8;
+		uint32_t *n = realloc(f->bits, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		f->bits = n;
+		f->capbits = cap;
+	}
+	f->bits[f->nbits++] = id;
+}
+
+void pw_sig_flow_reset(struct pw_sig_flow *f)
+{
+	free(f->bits);
+	free(f->iponly_fired);
+	memset(f, 0, sizeof(*f));
+}
+
+static bool flowbits_check(const struct pw_sig_rule *r, const struct pw_sig_flow *f)
+{
+	for (size_t i = 0; i < r->nfbs; i++) {
+		const struct flowbit_op *op = &r->fbs[i];
+		size_t hits = 0;
+
+		if (op->cmd != FB_ISSET && op->cmd != FB_ISNOTSET)
+			continue;
+		for (size_t k = 0; k < op->n; k++)
+			hits += f && bit_isset(f, op->ids[k]);
+		if (op->cmd == FB_ISSET && (op->any ? !hits : hits != op->n))
+			return false;
+		if (op->cmd == FB_ISNOTSET && (op->any ? hits == op->n : hits))
+			return false;
+	}
+	return true;
+}
+
+static void flowbits_apply(const struct pw_sig_rule *r, struct pw_sig_flow *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < r->nfbs; i++) {
+		const struct flowbit_op *op = &r->fbs[i];
+
+		for (size_t k = 0; k < op->n; k++) {
+			if (op->cmd == FB_SET)
+				bit_set(f, op->ids[k], true);
+			else if (op->cmd == FB_UNSET)
+				bit_set(f, op->ids[k], false);
+			else if (op->cmd == FB_TOGGLE)
+				bit_set(f, op->ids[k], !bit_isset(f, op->ids[k]));
+		}
+	}
+}
+
+static bool flags_match(const struct pw_sig_rule *r, uint8_t fl)
+{
+	uint8_t v = fl & r->flags_mask;
+
+	switch (r->flags_mod) {
+	case '+':
+		return (v & r->flags_set) == r->flags_set;
+	case '*':
+		return (v & r->flags_set) != 0;
+	case '!':
+		return (v & r->flags_set) == 0;
+	default:
+		return v == r->flags_set;
+	}
+}
+
+/* Returns true when the rule's threshold lets this match alert. */
+static bool threshold_pass(struct pw_sig_set *s, const struct pw_sig_rule *r,
+			   const struct pw_sig_input *in)
+{
+	const struct thr *t = &r->thr;
+	uint8_t key[32] = { 0 };
+	struct thr_ent *e = NULL, *victim = NULL;
+	size_t h;
+
+	if (t->type == THR_NONE)
+		return true;
+	if (t->track == TRACK_SRC || t->track == TRACK_BOTH)
+		memcpy(key, in->src, 16);
+	if (t->track == TRACK_DST || t->track == TRACK_BOTH)
+		memcpy(key + 16, in->dst, 16);
+	h = r->sid;
+	for (int i = 0; i < 32; i++)
+		h = h * 31 + key[i];
+	for (size_t k = 0; k < 8; k++) {
+		struct thr_ent *c = &s->thr[(h + k) % s->nthr];
+
+		if (c->used && c->sid == r->sid && !memcmp(c->key, key, 32)) {
+			e = c;
+			break;
+		}
+		if (!c->used && !victim)
+			victim = c;
+	}
+	if (!e) {
+		e = victim ? victim : &s->thr[h % s->nthr];
+		memset(e, 0, sizeof(*e));
+		e->used = true;
+		e->sid = r->sid;
+		memcpy(e->key, key, 32);
+		e->first_usec = in->ts_usec;
+	}
+	if (in->ts_usec - e->first_usec >= (uint64_t)t->seconds * 1000000) {
+		e->first_usec = in->ts_usec;
+		e->count = 0;
+	}
+	e->count++;
+	switch (t->type) {
+	case THR_LIMIT:
+		return e->count <= t->count;
+	case THR_THRESHOLD:
+		if (e->count >= t->count) {
+			e->count = 0;
+			e->first_usec = in->ts_usec;
+			return true;
+		}
+		return false;
+	case THR_BOTH:
+		return e->count == t->count;
+	case THR_DETECTION_FILTER:
+		return e->count > t->count;
+	default:
+		return true;
+	}
+}
+
+static bool iponly_once(const struct pw_sig_rule *r, const struct pw_sig_input *in,
+			struct pw_sig_flow *f, size_t nrules)
+{
+	size_t bit = r->idx * 2 + (in->to_server ? 0 : 1);
+
+	if (!f)
+		return true;
+	if (!f->iponly_fired) {
+		f->iponly_len = (nrules * 2 + 7) / 8;
+		f->iponly_fired = calloc(f->iponly_len, 1);
+		if (!f->iponly_fired)
+			return true;
+	}
+	if (f->iponly_fired[bit / 8] & (1u << (bit % 8)))
+		return false;
+	f->iponly_fired[bit / 8] |= 1u << (bit % 8);
+	return true;
+}
+
+static bool rule_match(const struct pw_sig_rule *r, const struct pw_sig_input *in,
+		       const struct pw_sig_flow *f)
+{
+	if (r->app != in->app_only)
+		return false;
+	if (!header_match(r, in))
+		return false;
+	if (r->flow) {
+		if ((r->flow & FLOW_TO_SERVER) && !in->to_server)
+			return false;
+		if ((r->flow & FLOW_TO_CLIENT) && in->to_server)
+			return false;
+		if ((r->flow & FLOW_ESTABLISHED) && !in->established)
+			return false;
+		if ((r->flow & FLOW_NOT_ESTABLISHED) && in->established)
+			return false;
+		if ((r->flow & FLOW_ONLY_STREAM) && !in->stream)
+			return false;
+		if ((r->flow & FLOW_NO_STREAM) && in->stream)
+			return false;
+	}
+	if (r->has_flags && (in->l4proto != IPPROTO_TCP || !flags_match(r, in->tcp_flags)))
+		return false;
+	if (r->has_itype && (in->icmp_type < 0 || !numcmp_eval(&r->itype, in->icmp_type)))
+		return false;
+	if (r->has_icode && (in->icmp_code < 0 || !numcmp_eval(&r->icode, in->icmp_code)))
+		return false;
+	if (r->has_dsize && (in->app_only || !numcmp_eval(&r->dsize, in->pkt_len)))
+		return false;
+	if (r->has_urilen &&
+	    (!in->has[PW_BUF_HTTP_URI] || !numcmp_eval(&r->urilen, in->len[PW_BUF_HTTP_URI])))
+		return false;
+	if (!flowbits_check(r, f))
+		return false;
+	return payload_match(r, in);
+}
+
+static int hs_on_match(unsigned int id, unsigned long long from, unsigned long long to,
+		       unsigned int flags, void *ctx)
+{
+	uint32_t **map_cand = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	((uint8_t *)map_cand[1])[map_cand[0][id]] = 1;
+	return 0;
+}
+
+int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_sig_flow *f,
+		 pw_sig_hit_fn fn, void *ud)
+{
+	const struct pw_sig_rule *hits[256];
+	size_t nhits = 0;
+	int reported = 0;
+
+	if (!s->compiled)
+		return -EINVAL;
+	memset(s->cand, 0, s->nrules);
+	for (size_t i = 0; i < s->nalways; i++)
+		s->cand[s->always[i]] = 1;
+	for (int b = 0; b < _PW_BUF_MAX; b++) {
+		void *ctx[2] = { s->fp_rule[b], s->cand };
+
+		if (!s->db[b] || !in->has[b] || !in->len[b])
+			continue;
+		hs_scan(s->db[b], (const char *)in->buf[b], in->len[b], 0, s->scratch, hs_on_match,
+			ctx);
+	}
+	for (size_t k = 0; k < s->nrules; k++) {
+		const struct pw_sig_rule *r = s->rules[s->order[k]];
+
+		if (!s->cand[r->idx] || !rule_match(r, in, f))
+			continue;
+		if (r->iponly && !iponly_once(r, in, f, s->nrules))
+			continue;
+		flowbits_apply(r, f);
+		if (r->noalert || !threshold_pass(s, r, in))
+			continue;
+		if (nhits < sizeof(hits) / sizeof(hits[0]))
+			hits[nhits++] = r;
+	}
+	/* Report in action order; a pass stops everything below it. */
+	for (int a = 0; a < _PW_SIG_ACTION_MAX; a++) {
+		bool any = false;
+
+		for (size_t i = 0; i < nhits; i++) {
+			const struct pw_sig_rule *r = hits[i];
+			struct pw_sig_hit h;
+
+			if (r->action != (enum pw_sig_action)a)
+				continue;
+			h = (struct pw_sig_hit){ r, r->sid, r->gid, r->rev, r->action, r->priority,
+						 r->msg, r->class_desc ? r->class_desc : "" };
+			fn(&h, ud);
+			reported++;
+			any = true;
+		}
+		if (any && a == PW_SIG_PASS)
+			break;
+	}
+	return reported;
+}

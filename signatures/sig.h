@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * podwall's signature engine: a Suricata-compatible rule subset (see
+ * docs/rule-language.md), parsed into rules, prefiltered with vectorscan and
+ * verified rule by rule. The inspector feeds it packets and app-layer buffers.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Action order, strongest first: pass > drop > reject > alert. */
+enum pw_sig_action {
+	PW_SIG_PASS,
+	PW_SIG_DROP,
+	PW_SIG_REJECT,
+	PW_SIG_ALERT,
+	_PW_SIG_ACTION_MAX,
+};
+
+enum pw_sig_proto {
+	PW_SIG_P_IP,
+	PW_SIG_P_TCP,
+	PW_SIG_P_UDP,
+	PW_SIG_P_ICMP,
+	PW_SIG_P_HTTP,
+	PW_SIG_P_TLS,
+	PW_SIG_P_DNS,
+	PW_SIG_P_TCP_PKT,
+	PW_SIG_P_TCP_STREAM,
+	_PW_SIG_P_MAX,
+};
+
+/* The buffers a rule can inspect; PW_BUF_PKT is the packet (or stream) payload. */
+enum pw_sig_buf {
+	PW_BUF_PKT,
+	PW_BUF_HTTP_URI,
+	PW_BUF_HTTP_URI_RAW,
+	PW_BUF_HTTP_METHOD,
+	PW_BUF_HTTP_HOST,
+	PW_BUF_HTTP_HOST_RAW,
+	PW_BUF_HTTP_UA,
+	PW_BUF_HTTP_HEADER,
+	PW_BUF_HTTP_HEADER_RAW,
+	PW_BUF_HTTP_HEADER_NAMES,
+	PW_BUF_HTTP_COOKIE,
+	PW_BUF_HTTP_REQUEST_LINE,
+	PW_BUF_HTTP_REQ_BODY,
+	PW_BUF_HTTP_CONTENT_TYPE,
+	PW_BUF_HTTP_CONTENT_LEN,
+	PW_BUF_HTTP_REFERER,
+	PW_BUF_HTTP_ACCEPT,
+	PW_BUF_HTTP_ACCEPT_ENC,
+	PW_BUF_HTTP_ACCEPT_LANG,
+	PW_BUF_HTTP_CONNECTION,
+	PW_BUF_HTTP_PROTOCOL,
+	PW_BUF_HTTP_START,
+	PW_BUF_HTTP_STAT_CODE,
+	PW_BUF_HTTP_STAT_MSG,
+	PW_BUF_HTTP_RESPONSE_LINE,
+	PW_BUF_HTTP_LOCATION,
+	PW_BUF_HTTP_SERVER,
+	PW_BUF_HTTP_RESP_BODY,
+	PW_BUF_FILE_DATA,
+	PW_BUF_DNS_QUERY,
+	PW_BUF_TLS_SNI,
+	_PW_BUF_MAX,
+};
+
+/* Application protocol of a flow as the inspector's own parsers saw it. */
+enum pw_sig_app {
+	PW_APP_NONE,
+	PW_APP_HTTP,
+	PW_APP_TLS,
+	PW_APP_DNS,
+	PW_APP_FAILED,
+};
+
+struct pw_sig_set;
+struct pw_sig_rule;
+
+/* Everything a rule can look at for one inspection unit (a packet or an app-layer transaction). */
+struct pw_sig_input {
+	uint8_t family;	     /* AF_INET or AF_INET6 */
+	uint8_t l4proto;     /* IPPROTO_* */
+	uint8_t tcp_flags;   /* TCP header flags, 0 otherwise */
+	uint8_t src[16];     /* network byte order; IPv4 in the first 4 bytes */
+	uint8_t dst[16];
+	uint16_t sport, dport; /* host order */
+	bool to_server;
+	bool established;
+	bool stream;	     /* payload is reassembled stream data (not the raw packet) */
+	bool app_only;	     /* an app-layer transaction: only rules using app buffers run */
+	enum pw_sig_app app;
+	uint64_t ts_usec;
+	const uint8_t *buf[_PW_BUF_MAX];
+	size_t len[_PW_BUF_MAX];
+	bool has[_PW_BUF_MAX];
+	uint32_t pkt_len;    /* dsize: the packet's payload size */
+	int icmp_type, icmp_code; /* -1 when not ICMP */
+};
+
+/* Per-flow state the engine keeps between units (flowbits, per-direction IP-only firing). */
+struct pw_sig_flow {
+	uint32_t *bits; /* sorted flowbit ids that are set */
+	size_t nbits, capbits;
+	uint8_t *iponly_fired; /* bit per rule index per direction, lazily sized */
+	size_t iponly_len;
+};
+
+void pw_sig_flow_reset(struct pw_sig_flow *f);
+
+/* A match the engine reports; the callee may keep pointers into rule for the set's lifetime. */
+struct pw_sig_hit {
+	const struct pw_sig_rule *rule;
+	uint32_t sid, gid, rev;
+	enum pw_sig_action action;
+	int priority;
+	const char *msg;
+	const char *class_desc; /* classification description, or "" */
+};
+
+typedef void (*pw_sig_hit_fn)(const struct pw_sig_hit *hit, void *ud);
+
+/** Creates an empty rule set with Suricata's default address/port variables. 0 or -ENOMEM. */
+int pw_sig_set_new(struct pw_sig_set **out);
+/** Frees a set (NULL-safe) and resets *s. */
+void pw_sig_set_free(struct pw_sig_set **s);
+
+/** Sets (or replaces) $name; value is a Suricata address or port expression. */
+int pw_sig_set_var(struct pw_sig_set *s, const char *name, const char *value);
+
+/** Loads classification.config lines (config classification: name,desc,prio). */
+int pw_sig_load_classification(struct pw_sig_set *s, const char *path);
+
+/**
+ * Parses one rule line. Returns 1 if it loaded, 0 if it was a comment/blank,
+ * -EINVAL (or -EOPNOTSUPP for an unsupported keyword) if it was rejected; the
+ * reject is recorded with file, line, sid, keyword and reason.
+ */
+int pw_sig_add_rule(struct pw_sig_set *s, const char *line, const char *file, int lineno);
+
+/** Loads a .rules file; rejects are recorded, never fatal. Returns loaded count or -errno. */
+int pw_sig_load_file(struct pw_sig_set *s, const char *path);
+
+/** Builds the prefilter databases. Must be called once after loading, before matching. */
+int pw_sig_compile(struct pw_sig_set *s);
+
+size_t pw_sig_rule_count(const struct pw_sig_set *s);
+
+struct pw_sig_reject {
+	const char *file;
+	int line;
+	uint32_t sid;	     /* 0 if unknown */
+	const char *keyword; /* offending keyword, or "" */
+	const char *reason;  /* short reason class, used for tallies */
+	const char *detail;  /* human-readable message */
+};
+
+size_t pw_sig_reject_count(const struct pw_sig_set *s);
+const struct pw_sig_reject *pw_sig_reject_get(const struct pw_sig_set *s, size_t i);
+
+/**
+ * Runs every rule against one unit. Hits are reported in action order (pass
+ * first) and a pass hit stops the others. Returns the number of hits.
+ */
+int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_sig_flow *f,
+		 pw_sig_hit_fn fn, void *ud);
+
+/** Rule accessors for the inspector. */
+bool pw_sig_rule_is_app(const struct pw_sig_rule *r); /* uses app-layer buffers or proto */
+size_t pw_sig_rule_index(const struct pw_sig_rule *r);
+const char *pw_sig_action_name(enum pw_sig_action a);
