@@ -8,6 +8,7 @@
  * packet is counted once; this program counts what it drops and what it
  * passes for no local pod (endpoint 0).
  */
+#include "lib/dos.h"
 #include "lib/verdict.h"
 
 char _license[] SEC("license") = "Dual BSD/GPL";
@@ -18,7 +19,7 @@ int pw_node_xdp(struct xdp_md *ctx)
 	struct pw_decision d = {};
 	struct pw_ipcache_val *dst;
 	struct pw_flow f = {};
-	struct pw_endpoint *ep;
+	struct pw_endpoint *ep = NULL;
 	__u32 ep_id = 0, len;
 	int ret;
 
@@ -32,18 +33,33 @@ int pw_node_xdp(struct xdp_md *ctx)
 	}
 
 	/*
-	 * Stage for the DoS guards (blocklist, per-source rate limit, SYN
-	 * guard): they run here, on every IP packet, before per-pod state.
+	 * The DoS guards (podwall/dos_kern_user.h) run here, on every IP packet,
+	 * before per-pod state. The blocklist goes first and alone: a blocked
+	 * flood costs two lookups and nothing else. Neighbour discovery is
+	 * exempt, so a rate limit cannot cut the node off its own link.
 	 */
-
+	d.reason = pw_dos_blocklist_check(&f);
+	if (d.reason)
+		goto dos_drop;
 	dst = pw_ipcache_host_lookup(f.family, f.t.daddr);
+	if (dst && dst->ep_ifindex) {
+		ep = bpf_map_lookup_elem(&pw_endpoints, &dst->ep_ifindex);
+		if (ep)
+			ep_id = ep->ep_id;
+	}
+	d.reason = pw_dos_ratelimit_check(&f, ep_id, len);
+	if (d.reason)
+		goto dos_drop;
+	if (ep_id && f.t.proto == PW_IPPROTO_TCP) {
+		ret = pw_syn_guard(ctx, &f, ep_id);
+		if (ret >= 0)
+			return ret;
+	}
+
 	if (!dst || !dst->ep_ifindex) {
 		pw_count(0, PW_DIR_INGRESS, PW_REASON_ALLOW_NOT_LOCAL, len);
 		return XDP_PASS;
 	}
-	ep = bpf_map_lookup_elem(&pw_endpoints, &dst->ep_ifindex);
-	if (ep)
-		ep_id = ep->ep_id;
 	if (!ep || !(ep->flags & PW_EP_F_READY)) {
 		if (f.neigh)
 			return XDP_PASS;
@@ -62,5 +78,22 @@ drop:
 	pw_count(ep_id, PW_DIR_INGRESS, d.reason, len);
 	pw_event_emit(PW_EVENT_DROP, d.reason, PW_DIR_INGRESS, ep_id, ctx->ingress_ifindex,
 		      d.cookie, d.peer_id, &f, len);
+	return XDP_DROP;
+
+dos_drop:
+	/* Under endpoint 0: see podwall/dos_kern_user.h. */
+	{
+		struct pw_dos_stats *ds = pw_dos_stats_get();
+
+		if (ds) {
+			if (d.reason == PW_REASON_DROP_BLOCKLISTED)
+				ds->blocklist_drops_total++;
+			else
+				ds->ratelimit_drops_total++;
+		}
+	}
+	pw_count(0, PW_DIR_INGRESS, d.reason, len);
+	pw_event_emit(PW_EVENT_DROP, d.reason, PW_DIR_INGRESS, 0, ctx->ingress_ifindex, 0, 0, &f,
+		      len);
 	return XDP_DROP;
 }

@@ -125,3 +125,71 @@ const volatile __u32 pw_cfg_ct_established_s = 21600; /* TCP established: 6 h */
 const volatile __u32 pw_cfg_ct_close_s = 10;	   /* TCP after FIN/RST */
 const volatile __u32 pw_cfg_ct_other_s = 60;	   /* UDP, SCTP, ICMP, other */
 const volatile __u32 pw_cfg_events_per_sec = 2000; /* per CPU; 0 = no events */
+
+/* DoS guards of the uplink (xdp/lib/dos.h, podwall/dos_kern_user.h). */
+#include "podwall/dos_kern_user.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_BLOCKLIST_MAX);
+	__type(key, struct pw_host_key);
+	__type(value, struct pw_bl_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_blocklist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PW_BLOCKLIST_LPM_MAX);
+	__type(key, struct pw_lpm_key);
+	__type(value, struct pw_bl_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_blocklist_lpm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_RL_SRC_MAX);
+	__type(key, struct pw_rl_key);
+	__type(value, struct pw_rl_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_rl_src SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_RL_POD_MAX);
+	__type(key, __u32); /* endpoint id */
+	__type(value, struct pw_rl_limit);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_rl_pod SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_SYN_RATE_MAX);
+	__type(key, struct pw_syn_key);
+	__type(value, struct pw_syn_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_syn_rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_SYN_VERIFIED_MAX);
+	__type(key, struct pw_host_key);
+	__type(value, __u64); /* expiry */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_syn_verified SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_dos_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_dos_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_dos_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_dos_stats SEC(".maps");
