@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,9 @@ int pw_sig_compile(struct pw_sig_set *s)
 		if (hs_compile_multi((const char *const *)exprs, flags, ids, cnt, HS_MODE_BLOCK, NULL,
 				     &s->db[b], &cerr) != HS_SUCCESS) {
 			err = -EINVAL;
+			if (cerr)
+				fprintf(stderr, "prefilter: pattern %d: %s\n", cerr->expression,
+					cerr->message);
 			hs_free_compile_error(cerr);
 			goto next;
 		}

@@ -696,6 +696,10 @@ static int finalize(struct kw_ctx *ctx)
 			best = i;
 	}
 	r->fp = explicit >= 0 ? explicit : best;
+	if (r->fp >= 0 && !(r->sms[r->fp].c.flags & CF_FAST)) {
+		r->sms[r->fp].c.fp_off = 0;
+		r->sms[r->fp].c.fp_len = r->sms[r->fp].c.len;
+	}
 	if (r->proto == PW_SIG_P_HTTP || r->proto == PW_SIG_P_TLS || r->proto == PW_SIG_P_DNS)
 		r->app = r->app || !payload;
 	if (r->has_urilen)

@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The offline inspector: pcap → decode → flow table → TCP reassembly → app
+ * parsers → signature engine → eve.json. The same path the daemon will run on
+ * sampled packets.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <pcap/pcap.h>
+
+#include "cleanup.h"
+#include "eve.h"
+#include "flow.h"
+#include "inspect.h"
+#include "log.h"
+
+#define DEFAULT_MAX_FLOWS    65536
+#define DEFAULT_STREAM_DEPTH (8u << 20)
+#define ALERTS_PER_PACKET    15 /* like Suricata's packet-alert-max */
+#define HASH_BUCKETS	     (1u << 16)
+
+struct pkt {
+	uint8_t family, proto, tcp_flags;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	uint32_t seq;
+	const uint8_t *l3, *payload;
+	size_t l3len, plen;
+	int icmp_type, icmp_code;
+};
+
+struct insp {
+	struct pw_sig_set *set;
+	const struct pw_inspect_opts *o;
+	struct pw_inspect_stats *st;
+	FILE *eve;
+	struct flow **hash;
+	struct flow *lru_head, *lru_tail; /* head: most recently used */
+	size_t nflows, max_flows;
+	uint64_t next_id;
+	struct dpi *dpi;
+	/* current packet */
+	uint64_t pcap_cnt, ts;
+	const struct pkt *pk;
+	struct flow *flow;
+	bool to_server;
+	int alerts_this_pkt;
+	const struct app_unit *unit;
+	const struct pw_sig_input *in;
+	bool block;
+};
+
+/* ---- decode ---- */
+
+static int decode_l4(struct pkt *p, const uint8_t *d, size_t n)
+{
+	p->icmp_type = p->icmp_code = -1;
+	switch (p->proto) {
+	case IPPROTO_TCP: {
+		size_t off;
+
+		if (n < 20)
+			return -1;
+		off = (d[12] >> 4) * 4;
+		if (off < 20 || off > n)
+			return -1;
+		p->sport = d[0] << 8 | d[1];
+		p->dport = d[2] << 8 | d[3];
+		p->seq = (uint32_t)d[4] << 24 | d[5] << 16 | d[6] << 8 | d[7];
+		p->tcp_flags = d[13];
+		p->payload = d + off;
+		p->plen = n - off;
+		return 0;
+	}
+	case IPPROTO_UDP:
+		if (n < 8)
+			return -1;
+		p->sport = d[0] << 8 | d[1];
+		p->dport = d[2] << 8 | d[3];
+		p->payload = d + 8;
+		p->plen = n - 8;
+		return 0;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (n < 4)
+			return -1;
+		p->icmp_type = d[0];
+		p->icmp_code = d[1];
+		p->payload = d + (n >= 8 ? 8 : 4);
+		p->plen = n - (n >= 8 ? 8 : 4);
+		return 0;
+	default:
+		p->payload = d;
+		p->plen = n;
+		return 0;
+	}
+}
+
+static int decode_ip(struct pkt *p, const uint8_t *d, size_t n)
+{
+	if (n < 1)
+		return -1;
+	p->l3 = d;
+	if ((d[0] >> 4) == 4) {
+		size_t hl = (d[0] & 15) * 4, tl;
+
+		if (n < 20 || hl < 20 || hl > n)
+			return -1;
+		tl = d[2] << 8 | d[3];
+		if (tl < hl)
+			return -1;
+		if (tl < n)
+			n = tl; /* ethernet padding */
+		p->family = AF_INET;
+		p->proto = d[9];
+		memcpy(p->src, d + 12, 4);
+		memcpy(p->dst, d + 16, 4);
+		p->l3len = n;
+		/* Non-first fragments carry no L4 header: inspected as raw IP payload. */
+		if ((d[6] << 8 | d[7]) & 0x1fff) {
+			p->payload = d + hl;
+			p->plen = n - hl;
+			p->icmp_type = p->icmp_code = -1;
+			p->proto = 0;
+			return 0;
+		}
+		return decode_l4(p, d + hl, n - hl);
+	}
+	if ((d[0] >> 4) == 6) {
+		size_t off = 40, pl;
+		uint8_t nh;
+
+		if (n < 40)
+			return -1;
+		pl = d[4] << 8 | d[5];
+		if (40 + pl < n)
+			n = 40 + pl;
+		p->family = AF_INET6;
+		memcpy(p->src, d + 8, 16);
+		memcpy(p->dst, d + 24, 16);
+		p->l3len = n;
+		nh = d[6];
+		while ((nh == 0 || nh == 43 || nh == 60 || nh == 44) && off + 8 <= n) {
+			uint8_t next = d[off];
+
+			off += nh == 44 ? 8 : (d[off + 1] + 1) * 8;
+			nh = next;
+		}
+		if (off > n)
+			return -1;
+		p->proto = nh;
+		return decode_l4(p, d + off, n - off);
+	}
+	return -1;
+}
+
+static int decode(int dlt, struct pkt *p, const uint8_t *d, size_t n)
+{
+	uint16_t et;
+
+	memset(p, 0, sizeof(*p));
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (n < 14)
+			return -1;
+		et = d[12] << 8 | d[13];
+		d += 14;
+		n -= 14;
+		while ((et == 0x8100 || et == 0x88a8 || et == 0x9100) && n >= 4) {
+			et = d[2] << 8 | d[3];
+			d += 4;
+			n -= 4;
+		}
+		if (et == 0x8864 && n >= 8) { /* PPPoE session */
+			et = (d[6] << 8 | d[7]) == 0x0021 ? 0x0800 : 0x86dd;
+			d += 8;
+			n -= 8;
+		}
+		if (et != 0x0800 && et != 0x86dd)
+			return -1;
+		return decode_ip(p, d, n);
+	case DLT_LINUX_SLL:
+		if (n < 16)
+			return -1;
+		return decode_ip(p, d + 16, n - 16);
+	case DLT_LINUX_SLL2:
+		if (n < 20)
+			return -1;
+		return decode_ip(p, d + 20, n - 20);
+	case DLT_NULL:
+	case DLT_LOOP:
+		if (n < 4)
+			return -1;
+		return decode_ip(p, d + 4, n - 4);
+	case DLT_C_HDLC:
+	case DLT_PPP_SERIAL:
+		if (n < 4)
+			return -1;
+		return decode_ip(p, d + 4, n - 4);
+	case DLT_PPP:
+		if (n < 4)
+			return -1;
+		return decode_ip(p, d + (d[0] == 0xff ? 4 : 2), n - (d[0] == 0xff ? 4 : 2));
+	case DLT_RAW:
+	case 14:
+		return decode_ip(p, d, n);
+	default:
+		return -1;
+	}
+}
+
+/* ---- flows ---- */
+
+static uint64_t flow_hash(const struct pkt *p)
+{
+	uint64_t h = 1469598103934665603ULL, a = 0, b = 0;
+
+	/* Order-independent: both directions land in the same bucket. */
+	for (int i = 0; i < 16; i++) {
+		a = a * 131 + p->src[i];
+		b = b * 131 + p->dst[i];
+	}
+	h ^= (a ^ b) + ((uint64_t)(p->sport ^ p->dport) << 8) + p->proto;
+	return h * 1099511628211ULL;
+}
+
+static bool flow_is(const struct flow *f, const struct pkt *p, bool *to_server)
+{
+	size_t al = p->family == AF_INET ? 4 : 16;
+
+	if (f->family != p->family || f->proto != p->proto)
+		return false;
+	if (!memcmp(f->caddr, p->src, al) && !memcmp(f->saddr, p->dst, al) &&
+	    f->cport == p->sport && f->sport == p->dport) {
+		*to_server = true;
+		return true;
+	}
+	if (!memcmp(f->caddr, p->dst, al) && !memcmp(f->saddr, p->src, al) &&
+	    f->cport == p->dport && f->sport == p->sport) {
+		*to_server = false;
+		return true;
+	}
+	return false;
+}
+
+static void lru_unlink(struct insp *x, struct flow *f)
+{
+	if (f->lru_prev)
+		f->lru_prev->lru_next = f->lru_next;
+	else
+		x->lru_head = f->lru_next;
+	if (f->lru_next)
+		f->lru_next->lru_prev = f->lru_prev;
+	else
+		x->lru_tail = f->lru_prev;
+	f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_push(struct insp *x, struct flow *f)
+{
+	f->lru_next = x->lru_head;
+	f->lru_prev = NULL;
+	if (x->lru_head)
+		x->lru_head->lru_prev = f;
+	x->lru_head = f;
+	if (!x->lru_tail)
+		x->lru_tail = f;
+}
+
+static void app_emit(struct flow *f, struct app_unit *u, void *ctx);
+
+static void flow_end(struct insp *x, struct flow *f)
+{
+	x->flow = f;
+	app_flush(f, app_emit, x);
+	dpi_flow_end(x->dpi, f);
+	if (f->st[0].gap || f->st[1].gap)
+		x->st->stream_gaps++;
+}
+
+static void flow_destroy(struct flow *f)
+{
+	stream_free(&f->st[0]);
+	stream_free(&f->st[1]);
+	app_free(f);
+	pw_sig_flow_reset(&f->sf);
+	free(f->tx_sids);
+	free(f->ndpi_flow);
+	free(f);
+}
+
+static void flow_remove(struct insp *x, struct flow *f)
+{
+	struct pkt k = { .family = f->family, .proto = f->proto, .sport = f->cport,
+			 .dport = f->sport };
+	struct flow **pp;
+
+	memcpy(k.src, f->caddr, 16);
+	memcpy(k.dst, f->saddr, 16);
+	for (pp = &x->hash[flow_hash(&k) % HASH_BUCKETS]; *pp; pp = &(*pp)->hnext)
+		if (*pp == f) {
+			*pp = f->hnext;
+			break;
+		}
+	lru_unlink(x, f);
+	x->nflows--;
+	flow_destroy(f);
+}
+
+static struct flow *flow_get(struct insp *x, const struct pkt *p, bool *to_server)
+{
+	size_t b = flow_hash(p) % HASH_BUCKETS;
+	struct flow *f;
+
+	for (f = x->hash[b]; f; f = f->hnext)
+		if (flow_is(f, p, to_server)) {
+			lru_unlink(x, f);
+			lru_push(x, f);
+			return f;
+		}
+	if (x->nflows >= x->max_flows) {
+		struct flow *old = x->lru_tail;
+
+		flow_end(x, old);
+		flow_remove(x, old);
+		x->st->flows_evicted++;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->family = p->family;
+	f->proto = p->proto;
+	/* The sender of the first packet is the client, unless it is a SYN-ACK. */
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x12) {
+		memcpy(f->caddr, p->dst, 16);
+		memcpy(f->saddr, p->src, 16);
+		f->cport = p->dport;
+		f->sport = p->sport;
+		*to_server = false;
+	} else {
+		memcpy(f->caddr, p->src, 16);
+		memcpy(f->saddr, p->dst, 16);
+		f->cport = p->sport;
+		f->sport = p->dport;
+		*to_server = true;
+	}
+	f->id = flow_hash(p) ^ (++x->next_id << 40);
+	f->start_usec = x->ts;
+	f->hnext = x->hash[b];
+	x->hash[b] = f;
+	lru_push(x, f);
+	x->nflows++;
+	x->st->flows++;
+	return f;
+}
+
+/* ---- matching ---- */
+
+static bool tx_fired(struct flow *f, uint64_t tx, uint32_t sid)
+{
+	uint32_t key = (uint32_t)tx * 2654435761u ^ sid;
+
+	for (size_t i = 0; i + 1 < f->ntx_sids; i += 2)
+		if (f->tx_sids[i] == (uint32_t)tx && f->tx_sids[i + 1] == sid)
+			return true;
+	(void)key;
+	if (f->ntx_sids + 2 > f->captx_sids) {
+		size_t cap = f->captx_sids ? f->captx_sids * 2 : 16;
+		uint32_t *n = realloc(f->tx_sids, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		f->tx_sids = n;
+		f->captx_sids = cap;
+	}
+	f->tx_sids[f->ntx_sids++] = tx;
+	f->tx_sids[f->ntx_sids++] = sid;
+	return false;
+}
+
+static void on_hit(const struct pw_sig_hit *h, void *ud)
+{
+	struct insp *x = ud;
+	bool blocking = h->action == PW_SIG_DROP || h->action == PW_SIG_REJECT;
+	struct eve_ctx e = { x->in, x->flow, x->unit, x->pcap_cnt, x->o->iface };
+	json_t *rec;
+
+	if (h->action == PW_SIG_PASS) {
+		if (x->flow)
+			x->flow->passed = true;
+		return;
+	}
+	if (x->unit && x->flow && tx_fired(x->flow, x->unit->tx_id, h->sid))
+		return;
+	if (blocking && x->o->simulate_ips) {
+		x->block = true;
+		if (x->flow)
+			x->flow->dropped = true;
+	}
+	if (x->alerts_this_pkt >= ALERTS_PER_PACKET)
+		return;
+	x->alerts_this_pkt++;
+	x->st->alerts++;
+	if (!x->eve)
+		return;
+	rec = eve_alert(&e, h, blocking && x->o->simulate_ips);
+	json_dumpf(rec, x->eve, JSON_COMPACT);
+	fputc('\n', x->eve);
+	json_decref(rec);
+}
+
+static void fill_header(struct insp *x, struct pw_sig_input *in)
+{
+	const struct pkt *p = x->pk;
+	struct flow *f = x->flow;
+
+	in->family = p->family;
+	in->l4proto = p->proto;
+	in->tcp_flags = p->tcp_flags;
+	memcpy(in->src, p->src, 16);
+	memcpy(in->dst, p->dst, 16);
+	in->sport = p->sport;
+	in->dport = p->dport;
+	in->to_server = x->to_server;
+	in->established = f && f->established;
+	in->app = f ? f->app : PW_APP_NONE;
+	in->ts_usec = x->ts;
+	in->pkt_len = p->plen;
+	in->icmp_type = p->icmp_type;
+	in->icmp_code = p->icmp_code;
+}
+
+static void app_emit(struct flow *f, struct app_unit *u, void *ctx)
+{
+	struct insp *x = ctx;
+	struct pw_sig_input in = { 0 };
+
+	if (f->dropped || f->passed)
+		return;
+	if (f->app == PW_APP_HTTP)
+		x->st->http_tx += u->dir == DIR_TS;
+	else if (f->app == PW_APP_TLS)
+		x->st->tls_sni += u->has[PW_BUF_TLS_SNI];
+	else if (f->app == PW_APP_DNS)
+		x->st->dns_queries += u->has[PW_BUF_DNS_QUERY];
+	if (x->pk) {
+		fill_header(x, &in);
+	} else { /* flushed at the end of the capture: no current packet */
+		in.family = f->family;
+		in.l4proto = f->proto;
+		memcpy(in.src, u->dir == DIR_TS ? f->caddr : f->saddr, 16);
+		memcpy(in.dst, u->dir == DIR_TS ? f->saddr : f->caddr, 16);
+		in.sport = u->dir == DIR_TS ? f->cport : f->sport;
+		in.dport = u->dir == DIR_TS ? f->sport : f->cport;
+		in.established = f->established;
+		in.ts_usec = f->last_usec;
+		in.icmp_type = in.icmp_code = -1;
+	}
+	/* A unit takes the direction of its message, not of the packet that completed it. */
+	if ((u->dir == DIR_TS) != in.to_server && x->pk) {
+		uint8_t t[16];
+		uint16_t tp = in.sport;
+
+		memcpy(t, in.src, 16);
+		memcpy(in.src, in.dst, 16);
+		memcpy(in.dst, t, 16);
+		in.sport = in.dport;
+		in.dport = tp;
+	}
+	in.to_server = u->dir == DIR_TS;
+	in.app = f->app;
+	in.app_only = true;
+	in.stream = true;
+	for (int b = 0; b < _PW_BUF_MAX; b++) {
+		in.buf[b] = u->buf[b];
+		in.len[b] = u->len[b];
+		in.has[b] = u->has[b];
+	}
+	x->unit = u;
+	x->in = &in;
+	x->flow = f;
+	pw_sig_match(x->set, &in, &f->sf, on_hit, x);
+	x->unit = NULL;
+}
+
+static void packet(struct insp *x, const struct pkt *p)
+{
+	struct bbuf data = { 0 };
+	struct pw_sig_input in = { 0 };
+	struct flow *f = NULL;
+	bool ts = true, tracked = p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
+				 p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6 ||
+				 p->proto == IPPROTO_SCTP;
+	int dir;
+
+	x->pk = p;
+	x->block = false;
+	x->alerts_this_pkt = 0;
+	if (tracked) {
+		f = flow_get(x, p, &ts);
+		if (!f)
+			return;
+	}
+	x->flow = f;
+	x->to_server = ts;
+	dir = ts ? DIR_TS : DIR_TC;
+	if (f) {
+		f->pkts[dir]++;
+		f->bytes[dir] += p->l3len;
+		f->last_usec = x->ts;
+		f->seen[dir] = true;
+		if (f->dropped) {
+			x->st->blocked_packets++;
+			return;
+		}
+		dpi_packet(x->dpi, f, p->l3, p->l3len, x->ts);
+	}
+	if (f && p->proto == IPPROTO_TCP) {
+		struct stream *s = &f->st[dir];
+		uint32_t seq = p->seq;
+
+		if (p->tcp_flags & 0x02) { /* SYN: data starts after it */
+			if ((p->tcp_flags & 0x12) == 0x12)
+				f->synack = true;
+			else
+				f->syn = true;
+			s->init = true;
+			s->next = seq + 1;
+			seq++;
+		} else if (!f->established && f->syn && f->synack && dir == DIR_TS &&
+			   (p->tcp_flags & 0x10)) {
+			f->established = true;
+		}
+		if (!f->syn && !f->synack && x->o->midstream)
+			f->established = true;
+		if (!s->init && p->plen && (f->established || !x->o->midstream)) {
+			s->init = true;
+			s->next = seq;
+		}
+		if (p->plen && stream_segment(s, seq, p->payload, p->plen, &data) < 0 && !s->gap)
+			s->gap = true;
+	} else if (f && p->proto == IPPROTO_UDP) {
+		if (f->seen[DIR_TS] && f->seen[DIR_TC])
+			f->established = true;
+	}
+	/* App parsers first: the packet unit needs the flow's app protocol. */
+	if (f && !f->passed && !f->dropped) {
+		if (p->proto == IPPROTO_TCP) {
+			struct stream *s = &f->st[dir];
+
+			if (data.len && s->delivered <= x->o->stream_depth)
+				app_data(f, dir, data.p, data.len, app_emit, x);
+			if (p->tcp_flags & 0x05) /* FIN or RST: a close-delimited body ends */
+				s->fin = true;
+			if (f->st[0].fin && f->st[1].fin)
+				app_flush(f, app_emit, x);
+		} else if (p->proto == IPPROTO_UDP) {
+			app_udp(f, dir, p->payload, p->plen, app_emit, x);
+		}
+	}
+	/* The packet unit: new in-order stream bytes for TCP, the payload otherwise. */
+	fill_header(x, &in);
+	if (p->proto == IPPROTO_TCP) {
+		in.stream = true;
+		in.buf[PW_BUF_PKT] = data.p;
+		in.len[PW_BUF_PKT] = data.len;
+	} else {
+		in.buf[PW_BUF_PKT] = p->payload;
+		in.len[PW_BUF_PKT] = p->plen;
+	}
+	in.has[PW_BUF_PKT] = true;
+	x->in = &in;
+	if (!(f && f->passed))
+		pw_sig_match(x->set, &in, f ? &f->sf : NULL, on_hit, x);
+	if (x->block)
+		x->st->blocked_packets++;
+	bbuf_free(&data);
+}
+
+int pw_inspect_pcap(struct pw_sig_set *s, const char *pcap_path, const struct pw_inspect_opts *o,
+		    struct pw_inspect_stats *st)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pw_inspect_opts opts = *o;
+	struct insp x = { .set = s, .o = &opts, .st = st };
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *pc;
+	int dlt, rc, err = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (!opts.max_flows)
+		opts.max_flows = DEFAULT_MAX_FLOWS;
+	if (!opts.stream_depth)
+		opts.stream_depth = DEFAULT_STREAM_DEPTH;
+	x.max_flows = opts.max_flows;
+	pc = pcap_open_offline(pcap_path, errbuf);
+	if (!pc) {
+		pr_err("%s: %s", pcap_path, errbuf);
+		return -EINVAL;
+	}
+	dlt = pcap_datalink(pc);
+	x.hash = calloc(HASH_BUCKETS, sizeof(*x.hash));
+	if (!x.hash) {
+		pcap_close(pc);
+		return -ENOMEM;
+	}
+	if (opts.eve_path) {
+		x.eve = fopen(opts.eve_path, "w");
+		if (!x.eve) {
+			err = pr_err_r(-errno, "%s", opts.eve_path);
+			goto out;
+		}
+	}
+	if (opts.ndpi && (err = dpi_new(&x.dpi)))
+		goto out;
+	while ((rc = pcap_next_ex(pc, &h, &d)) == 1) {
+		struct pkt p;
+
+		x.pcap_cnt++;
+		st->packets++;
+		st->bytes += h->caplen;
+		x.ts = (uint64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		if (decode(dlt, &p, d, h->caplen)) {
+			st->decode_errors++;
+			continue;
+		}
+		packet(&x, &p);
+	}
+	if (rc == -1)
+		pr_err("%s: %s (stopping at packet %" PRIu64 ")", pcap_path, pcap_geterr(pc),
+		       x.pcap_cnt + 1);
+	/* End of capture: close-delimited bodies and half-parsed messages still count. */
+	x.pk = NULL;
+	while (x.lru_tail) {
+		struct flow *f = x.lru_tail;
+
+		flow_end(&x, f);
+		flow_remove(&x, f);
+	}
+out:
+	if (x.eve)
+		fclose(x.eve);
+	dpi_free(&x.dpi);
+	free(x.hash);
+	pcap_close(pc);
+	return err;
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Runs the suricata-verify cases through `podwallctl inspect` and checks their alert filters.
+
+Usage: run_verify.py PODWALLCTL TESTDATA_DIR [KNOWN_FAILURES] [-v]
+
+For each directory holding a test.yaml: the test's rules run on its pcap with the options its
+`args:` ask for; every `checks:` filter on `event_type: alert` must hold (the count of eve
+records matching all the pinned fields podwall reports). Fields podwall does not report (payload,
+tunnel, vlan, ...) are left out of the match. Output is TAP, one point per test; tests listed in
+KNOWN_FAILURES are marked TODO with the reason given there. Exit 77 when the data is absent.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+SUPPORTED = {
+    'event_type', 'alert.signature_id', 'alert.gid', 'alert.rev', 'alert.signature',
+    'alert.action', 'alert.severity', 'alert.category', 'src_ip', 'src_port', 'dest_ip',
+    'dest_port', 'proto', 'app_proto', 'pcap_cnt', 'tx_id', 'http.hostname', 'http.url',
+    'http.http_user_agent', 'http.http_method', 'http.protocol', 'http.status', 'tls.sni',
+    'direction', 'ip_v', 'flow.pkts_toserver', 'flow.pkts_toclient',
+}
+
+
+def lookup(rec, key):
+    cur = rec
+    for part in key.split('.'):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        else:
+            return None
+    return cur
+
+
+def flatten(prefix, v, out):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            flatten(prefix + '.' + k if prefix else k, x, out)
+    else:
+        out[prefix] = v
+
+
+def options(test, d):
+    opts = []
+    args = test.get('args') or []
+    if isinstance(args, str):
+        args = [args]
+    words = ' '.join(str(a) for a in args).split()
+    for i, w in enumerate(words):
+        if w == '--simulate-ips':
+            opts.append('--simulate-ips')
+        if w == '--set' and i + 1 < len(words) and words[i + 1] == 'stream.midstream=true':
+            opts.append('--midstream')
+    conf = os.path.join(d, 'suricata.yaml')
+    if os.path.exists(conf):
+        try:
+            with open(conf) as f:
+                text = ''.join(l for l in f if not l.startswith('%YAML') and
+                               not l.startswith('include'))
+            y = yaml.safe_load(text) or {}
+            groups = ((y.get('vars') or {}).get('address-groups') or {})
+            for k, v in groups.items():
+                opts += ['--set', '%s=%s' % (k, v)]
+        except yaml.YAMLError:
+            pass
+    return opts
+
+
+def run_test(ctl, d, classification, verbose):
+    with open(os.path.join(d, 'test.yaml')) as f:
+        test = yaml.safe_load(f) or {}
+    checks = [c['filter'] for c in test.get('checks') or [] if isinstance(c, dict) and
+              'filter' in c and (c['filter'].get('match') or {}).get('event_type') == 'alert']
+    if not checks:
+        return None, 'no alert checks'
+    pcap = test.get('pcap')
+    if pcap:
+        pcap = os.path.normpath(os.path.join(d, pcap))
+    else:
+        pcaps = sorted(glob.glob(os.path.join(d, '*.pcap')))
+        if len(pcaps) != 1:
+            return False, 'no single pcap'
+        pcap = pcaps[0]
+    rules = test.get('rules')
+    if isinstance(rules, str):
+        rules = [os.path.join(d, rules)]
+    else:
+        rules = sorted(glob.glob(os.path.join(d, '*.rules')))
+    with tempfile.TemporaryDirectory() as tmp:
+        eve = os.path.join(tmp, 'eve.json')
+        cmd = [ctl, 'inspect', '--pcap', pcap, '--eve', eve] + options(test, d)
+        for r in rules:
+            cmd += ['--rules', r]
+        if classification:
+            cmd += ['--classification', classification]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            return False, 'inspect failed: ' + p.stderr.strip()[-200:]
+        recs = []
+        with open(eve) as f:
+            for line in f:
+                recs.append(json.loads(line))
+    fails = []
+    for c in checks:
+        flat = {}
+        flatten('', c.get('match') or {}, flat)
+        keys = {k: v for k, v in flat.items() if k in SUPPORTED}
+        n = sum(1 for r in recs if all(lookup(r, k) == v for k, v in keys.items()))
+        want = c.get('count')
+        if want is None:
+            continue
+        if n != want:
+            fails.append('sid %s: %d alerts, want %d' % (keys.get('alert.signature_id', 'any'),
+                                                         n, want))
+    if verbose:
+        for r in recs:
+            print('#   alert sid %s pcap_cnt %s' % (r['alert']['signature_id'], r['pcap_cnt']))
+    return not fails, '; '.join(fails)
+
+
+def main():
+    argv = [a for a in sys.argv[1:] if a != '-v']
+    verbose = '-v' in sys.argv
+    ctl, data = argv[0], argv[1]
+    known = {}
+    if len(argv) > 2 and os.path.exists(argv[2]):
+        with open(argv[2]) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith('#'):
+                    name, _, why = line.partition(' ')
+                    known[name] = why.strip()
+    sv = os.path.join(data, 'suricata-verify')
+    if not os.path.isdir(sv):
+        print('1..0 # SKIP test data not found at %s' % sv)
+        return 77
+    classification = os.path.join(data, 'rules', 'classification.config')
+    if not os.path.exists(classification):
+        classification = None
+    dirs = sorted(os.path.dirname(p) for p in
+                  glob.glob(os.path.join(sv, '**', 'test.yaml'), recursive=True))
+    results = []
+    for d in dirs:
+        name = os.path.relpath(d, sv)
+        try:
+            ok, why = run_test(ctl, d, classification, verbose)
+        except (subprocess.TimeoutExpired, OSError, ValueError, yaml.YAMLError) as e:
+            ok, why = False, str(e)
+        if ok is None:
+            continue
+        results.append((name, ok, why))
+    print('1..%d' % len(results))
+    failed = 0
+    for i, (name, ok, why) in enumerate(results, 1):
+        if ok:
+            print('ok %d %s%s' % (i, name, ' # TODO (now passes)' if name in known else ''))
+        elif name in known:
+            print('not ok %d %s # TODO %s (%s)' % (i, name, known[name], why))
+        else:
+            failed += 1
+            print('not ok %d %s' % (i, name))
+            print('# %s' % why)
+    npass = sum(1 for r in results if r[1])
+    print('# suricata-verify: %d of %d pass' % (npass, len(results)))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
