@@ -41,6 +41,7 @@ static void msg_free(struct http_msg *m)
 		return;
 	for (int i = 0; i < _PW_BUF_MAX; i++)
 		free(m->b[i]);
+	free(m->raw);
 	free(m);
 }
 
@@ -298,7 +299,12 @@ static void http_unit(struct flow *f, int dir, struct http_msg *req, struct http
 	struct app_unit u = { .dir = dir, .req = req, .resp = resp, .qtype = -1 };
 
 	u.tx_id = req ? req->tx_id : resp->tx_id;
-	for (int b = 0; b < _PW_BUF_MAX; b++) {
+	if ((resp ? resp : req)->raw) {
+		u.buf[PW_BUF_PKT] = (resp ? resp : req)->raw;
+		u.len[PW_BUF_PKT] = (resp ? resp : req)->rawlen;
+		u.has[PW_BUF_PKT] = true;
+	}
+	for (int b = PW_BUF_PKT + 1; b < _PW_BUF_MAX; b++) {
 		const struct http_msg *m = resp && resp->b[b] ? resp : req && req->b[b] ? req : NULL;
 
 		/* the response unit sees its own body and content headers, not the request's */
@@ -373,6 +379,8 @@ static void http_parse(struct flow *f, int dir, bool close, app_emit_fn emit, vo
 					msg_set(m, PW_BUF_HTTP_STAT_MSG, sp2 + 1, in->p + hl - sp2 - 1);
 			}
 		}
+		if (dir == DIR_TC)
+			h->cur_status = m->status;
 		parse_headers(m, eol ? eol + 1 : in->p + he, he - (eol ? (size_t)(eol + 1 - in->p) : he),
 			      dir == DIR_TS ? 0 : 1, &hi);
 		consumed = he;
@@ -419,6 +427,11 @@ static void http_parse(struct flow *f, int dir, bool close, app_emit_fn emit, vo
 		(void)until_close;
 		set_body(m, body.p, body.len, &hi, dir == DIR_TS);
 		bbuf_free(&body);
+		m->raw = malloc(consumed ? consumed : 1);
+		if (m->raw) {
+			memcpy(m->raw, in->p, consumed);
+			m->rawlen = consumed;
+		}
 		bbuf_consume(in, consumed);
 		if (dir == DIR_TS) {
 			struct http_msg **pp = &h->pending;
@@ -437,8 +450,11 @@ static void http_parse(struct flow *f, int dir, bool close, app_emit_fn emit, vo
 				h->pending = req->next;
 			m->tx_id = req ? req->tx_id : h->next_tx++;
 			http_unit(f, DIR_TC, req, m, emit, ctx);
-			msg_free(req);
-			msg_free(m);
+			msg_free(h->last_req);
+			msg_free(h->last_resp);
+			h->last_req = req;
+			h->last_resp = m;
+			h->cur_status = 0;
 		}
 	}
 }
@@ -665,6 +681,8 @@ void app_free(struct flow *f)
 {
 	bbuf_free(&f->http.in[0]);
 	bbuf_free(&f->http.in[1]);
+	msg_free(f->http.last_req);
+	msg_free(f->http.last_resp);
 	while (f->http.pending) {
 		struct http_msg *m = f->http.pending;
 

@@ -66,6 +66,8 @@ static void add_http(json_t *o, const struct app_unit *u)
 		json_object_set_new(h, "protocol", str_n(q->b[PW_BUF_HTTP_PROTOCOL], q->l[PW_BUF_HTTP_PROTOCOL]));
 	if (r && r->status)
 		json_object_set_new(h, "status", json_integer(r->status));
+	else if (u->status)
+		json_object_set_new(h, "status", json_integer(u->status));
 	if (r)
 		json_object_set_new(h, "length", json_integer(r->body_len));
 	json_object_set_new(o, "http", h);

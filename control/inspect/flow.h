@@ -45,6 +45,8 @@ struct http_msg {
 	bool head;    /* a HEAD request: its response has no body */
 	int status;
 	uint64_t body_len;
+	uint8_t *raw; /* the message as sent (head and body): the stream rules' payload */
+	size_t rawlen;
 	struct http_msg *next;
 	uint64_t tx_id;
 };
@@ -53,6 +55,8 @@ struct http_state {
 	struct bbuf in[2];
 	bool broken[2];
 	struct http_msg *pending; /* requests waiting for their response, oldest first */
+	struct http_msg *last_req, *last_resp; /* the last complete transaction, for eve */
+	int cur_status; /* status of a response whose body is still arriving */
 	uint64_t next_tx;
 };
 
@@ -64,6 +68,7 @@ struct app_unit {
 	size_t len[_PW_BUF_MAX];
 	bool has[_PW_BUF_MAX];
 	const struct http_msg *req, *resp;
+	int status; /* a response still arriving, for eve */
 	char sni[256];
 	char qname[256];
 	int qtype;

@@ -54,6 +54,8 @@ struct insp {
 	int alerts_this_pkt;
 	const struct app_unit *unit;
 	const struct pw_sig_input *in;
+	const uint8_t *pkt_data; /* the current packet unit's payload */
+	size_t pkt_len;
 	bool block;
 };
 
@@ -101,6 +103,78 @@ static int decode_l4(struct pkt *p, const uint8_t *d, size_t n)
 		p->plen = n;
 		return 0;
 	}
+}
+
+static int decode_ip(struct pkt *p, const uint8_t *d, size_t n);
+static int decode_eth(struct pkt *p, const uint8_t *d, size_t n);
+
+/* GRE (RFC 2784/2890): the inner packet is inspected, the tunnel is not. */
+static int decode_gre(struct pkt *p, const uint8_t *d, size_t n)
+{
+	size_t off = 4;
+	uint16_t fl, pt;
+
+	if (n < 4)
+		return -1;
+	fl = d[0] << 8 | d[1];
+	pt = d[2] << 8 | d[3];
+	off += (fl & 0x8000 ? 4 : 0) + (fl & 0x2000 ? 4 : 0) + (fl & 0x1000 ? 4 : 0);
+	if (off > n)
+		return -1;
+	d += off;
+	n -= off;
+	switch (pt) {
+	case 0x0800:
+	case 0x86dd:
+		return decode_ip(p, d, n);
+	case 0x6558:
+		return decode_eth(p, d, n);
+	case 0x880b: /* PPP */
+		if (n >= 4 && d[0] == 0xff)
+			return decode_ip(p, d + 4, n - 4);
+		if (n >= 2 && (d[0] << 8 | d[1]) == 0x0021)
+			return decode_ip(p, d + 2, n - 2);
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+static int decode_inner(struct pkt *p, int depth)
+{
+	const uint8_t *d = p->payload;
+	size_t n = p->plen;
+
+	if (depth > 4)
+		return 0;
+	switch (p->proto) {
+	case IPPROTO_GRE:
+		if (decode_gre(p, d, n))
+			return -1;
+		break;
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+		if (decode_ip(p, d, n))
+			return -1;
+		break;
+	case IPPROTO_UDP:
+		if ((p->dport == 4789 || p->dport == 8472) && n > 8 && (d[0] & 0x08)) { /* VXLAN */
+			if (decode_eth(p, d + 8, n - 8))
+				return -1;
+			break;
+		}
+		if (p->dport == 6081 && n >= 8) { /* Geneve */
+			size_t ol = 8 + (d[0] & 0x3f) * 4;
+
+			if (ol > n || (d[2] << 8 | d[3]) != 0x6558 || decode_eth(p, d + ol, n - ol))
+				return -1;
+			break;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+	return decode_inner(p, depth + 1);
 }
 
 static int decode_ip(struct pkt *p, const uint8_t *d, size_t n)
@@ -161,49 +235,44 @@ static int decode_ip(struct pkt *p, const uint8_t *d, size_t n)
 	return -1;
 }
 
-static int decode(int dlt, struct pkt *p, const uint8_t *d, size_t n)
+static int decode_eth(struct pkt *p, const uint8_t *d, size_t n)
 {
 	uint16_t et;
 
-	memset(p, 0, sizeof(*p));
+	if (n < 14)
+		return -1;
+	et = d[12] << 8 | d[13];
+	d += 14;
+	n -= 14;
+	while ((et == 0x8100 || et == 0x88a8 || et == 0x9100) && n >= 4) {
+		et = d[2] << 8 | d[3];
+		d += 4;
+		n -= 4;
+	}
+	if (et == 0x8864 && n >= 8) { /* PPPoE session */
+		et = (d[6] << 8 | d[7]) == 0x0021 ? 0x0800 : 0x86dd;
+		d += 8;
+		n -= 8;
+	}
+	if (et != 0x0800 && et != 0x86dd)
+		return -1;
+	return decode_ip(p, d, n);
+}
+
+static int decode_link(int dlt, struct pkt *p, const uint8_t *d, size_t n)
+{
 	switch (dlt) {
 	case DLT_EN10MB:
-		if (n < 14)
-			return -1;
-		et = d[12] << 8 | d[13];
-		d += 14;
-		n -= 14;
-		while ((et == 0x8100 || et == 0x88a8 || et == 0x9100) && n >= 4) {
-			et = d[2] << 8 | d[3];
-			d += 4;
-			n -= 4;
-		}
-		if (et == 0x8864 && n >= 8) { /* PPPoE session */
-			et = (d[6] << 8 | d[7]) == 0x0021 ? 0x0800 : 0x86dd;
-			d += 8;
-			n -= 8;
-		}
-		if (et != 0x0800 && et != 0x86dd)
-			return -1;
-		return decode_ip(p, d, n);
+		return decode_eth(p, d, n);
 	case DLT_LINUX_SLL:
-		if (n < 16)
-			return -1;
-		return decode_ip(p, d + 16, n - 16);
+		return n < 16 ? -1 : decode_ip(p, d + 16, n - 16);
 	case DLT_LINUX_SLL2:
-		if (n < 20)
-			return -1;
-		return decode_ip(p, d + 20, n - 20);
+		return n < 20 ? -1 : decode_ip(p, d + 20, n - 20);
 	case DLT_NULL:
 	case DLT_LOOP:
-		if (n < 4)
-			return -1;
-		return decode_ip(p, d + 4, n - 4);
 	case DLT_C_HDLC:
 	case DLT_PPP_SERIAL:
-		if (n < 4)
-			return -1;
-		return decode_ip(p, d + 4, n - 4);
+		return n < 4 ? -1 : decode_ip(p, d + 4, n - 4);
 	case DLT_PPP:
 		if (n < 4)
 			return -1;
@@ -214,6 +283,14 @@ static int decode(int dlt, struct pkt *p, const uint8_t *d, size_t n)
 	default:
 		return -1;
 	}
+}
+
+static int decode(int dlt, struct pkt *p, const uint8_t *d, size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	if (decode_link(dlt, p, d, n))
+		return -1;
+	return decode_inner(p, 0);
 }
 
 /* ---- flows ---- */
@@ -390,6 +467,7 @@ static void on_hit(const struct pw_sig_hit *h, void *ud)
 	struct insp *x = ud;
 	bool blocking = h->action == PW_SIG_DROP || h->action == PW_SIG_REJECT;
 	struct eve_ctx e = { x->in, x->flow, x->unit, x->pcap_cnt, x->o->iface };
+	struct app_unit pu = { 0 };
 	json_t *rec;
 
 	if (h->action == PW_SIG_PASS) {
@@ -410,6 +488,19 @@ static void on_hit(const struct pw_sig_hit *h, void *ud)
 	x->st->alerts++;
 	if (!x->eve)
 		return;
+	/* A packet alert on an HTTP flow names the transaction in progress, as Suricata does. */
+	if (!x->unit && x->flow && x->flow->app == PW_APP_HTTP) {
+		const struct http_state *hs = &x->flow->http;
+
+		pu.req = hs->pending ? hs->pending : hs->last_req;
+		pu.resp = hs->pending ? NULL : hs->last_resp;
+		pu.status = hs->pending ? hs->cur_status : 0;
+		pu.qtype = -1;
+		if (pu.req || pu.resp) {
+			pu.tx_id = pu.req ? pu.req->tx_id : pu.resp->tx_id;
+			e.unit = &pu;
+		}
+	}
 	rec = eve_alert(&e, h, blocking && x->o->simulate_ips);
 	json_dumpf(rec, x->eve, JSON_COMPACT);
 	fputc('\n', x->eve);
@@ -483,6 +574,11 @@ static void app_emit(struct flow *f, struct app_unit *u, void *ctx)
 		in.len[b] = u->len[b];
 		in.has[b] = u->has[b];
 	}
+	if (!in.has[PW_BUF_PKT] && x->pkt_data) {
+		in.buf[PW_BUF_PKT] = x->pkt_data;
+		in.len[PW_BUF_PKT] = x->pkt_len;
+		in.has[PW_BUF_PKT] = true;
+	}
 	x->unit = u;
 	x->in = &in;
 	x->flow = f;
@@ -550,6 +646,13 @@ static void packet(struct insp *x, const struct pkt *p)
 		if (f->seen[DIR_TS] && f->seen[DIR_TC])
 			f->established = true;
 	}
+	if (p->proto == IPPROTO_TCP) {
+		x->pkt_data = data.p;
+		x->pkt_len = data.len;
+	} else {
+		x->pkt_data = p->payload;
+		x->pkt_len = p->plen;
+	}
 	/* App parsers first: the packet unit needs the flow's app protocol. */
 	if (f && !f->passed && !f->dropped) {
 		if (p->proto == IPPROTO_TCP) {
@@ -581,6 +684,8 @@ static void packet(struct insp *x, const struct pkt *p)
 		pw_sig_match(x->set, &in, f ? &f->sf : NULL, on_hit, x);
 	if (x->block)
 		x->st->blocked_packets++;
+	x->pkt_data = NULL;
+	x->pkt_len = 0;
 	bbuf_free(&data);
 }
 
