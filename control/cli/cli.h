@@ -37,3 +37,6 @@ int do_daemon_status(int argc, char **argv); /* daemon_cmds.c */
 int do_daemon_endpoints(int argc, char **argv);
 int do_rules(int argc, char **argv);   /* rules_cmds.c */
 int do_inspect(int argc, char **argv); /* inspect_cmds.c */
+int do_dos(int argc, char **argv); /* dos_cmds.c */
+int do_blocklist(int argc, char **argv);
+int do_ratelimit(int argc, char **argv);

@@ -84,6 +84,9 @@ static const struct pw_cmd top_cmds[] = {
 	{ "endpoints", do_daemon_endpoints, "podwalld: endpoints with their counters" },
 	{ "rules", do_rules, "check Suricata-compatible rule files" },
 	{ "inspect", do_inspect, "run the inspector and signature engine on a pcap" },
+	{ "dos", do_dos, "uplink DoS guards: status" },
+	{ "blocklist", do_blocklist, "uplink blocklist: add, del, list" },
+	{ "ratelimit", do_ratelimit, "per-source rate limits and SYN guard: set, off, list" },
 	{ 0 },
 };
 
