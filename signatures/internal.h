@@ -183,6 +183,8 @@ int kw_fail(struct kw_ctx *ctx, int err, const char *reason, const char *fmt, ..
 	__attribute__((format(printf, 4, 5)));
 struct sm *kw_new_sm(struct kw_ctx *ctx, enum sm_type t);
 struct sm *kw_last_content(struct kw_ctx *ctx);
+/* A relative keyword inspects the buffer of the content it follows (uricontent; isdataat:R). */
+void kw_relative_buf(struct kw_ctx *ctx, struct sm *m);
 uint32_t sig_flowbit_id(struct pw_sig_set *s, const char *name);
 const char *sig_class_lookup(struct pw_sig_set *s, const char *name, int *prio);
 char *sig_unquote(char *v);

@@ -103,6 +103,7 @@ static int kw_isdataat(struct kw_ctx *ctx, const char *name, char *v)
 	m->dataat.n = n;
 	m->negated = neg;
 	m->relative = rel;
+	kw_relative_buf(ctx, m);
 	return 0;
 }
 
@@ -220,6 +221,7 @@ static int kw_byte(struct kw_ctx *ctx, const char *name, char *v)
 			return kw_fail(ctx, -EINVAL, "bad value", "%s: unknown option \"%s\"", name, a);
 		}
 	}
+	kw_relative_buf(ctx, m);
 	if (m->b.base && m->b.nbytes > 10)
 		return kw_fail(ctx, -EINVAL, "bad value", "%s: string conversion over 10 bytes", name);
 	if (!m->b.base && m->b.nbytes > 8)

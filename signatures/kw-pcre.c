@@ -107,6 +107,8 @@ static int kw_pcre(struct kw_ctx *ctx, const char *name, char *v)
 	m->buf = buf;
 	m->negated = neg;
 	m->relative = rel;
+	if (buf == ctx->r->cur_buf)
+		kw_relative_buf(ctx, m);
 	if (!m->p.md)
 		return -ENOMEM;
 	ctx->r->last_content = m - ctx->r->sms;

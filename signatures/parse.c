@@ -104,6 +104,14 @@ struct sm *kw_last_content(struct kw_ctx *ctx)
 	return &ctx->r->sms[ctx->r->last_content];
 }
 
+void kw_relative_buf(struct kw_ctx *ctx, struct sm *m)
+{
+	int last = ctx->r->last_content;
+
+	if (m->relative && last >= 0 && &ctx->r->sms[last] != m)
+		m->buf = ctx->r->sms[last].buf;
+}
+
 uint32_t sig_flowbit_id(struct pw_sig_set *s, const char *name)
 {
 	char **n;

@@ -441,6 +441,10 @@ static void http_parse(struct flow *f, int dir, bool close, app_emit_fn emit, vo
 			while (*pp)
 				pp = &(*pp)->next;
 			*pp = m;
+		} else if (m->status == 101) {
+			/* Switching Protocols: what follows is not HTTP/1 any more. */
+			msg_free(m);
+			h->broken[DIR_TS] = h->broken[DIR_TC] = true;
 		} else if (m->status / 100 == 1) {
 			msg_free(m); /* 100 Continue: the real response follows */
 		} else {

@@ -27,6 +27,7 @@
 #define HASH_BUCKETS	     (1u << 16)
 
 struct pkt {
+	bool l4_bad; /* truncated L4 header: inspected as IP only, outside any flow */
 	uint8_t family, proto, tcp_flags;
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
@@ -61,7 +62,21 @@ struct insp {
 
 /* ---- decode ---- */
 
+static int decode_l4_hdr(struct pkt *p, const uint8_t *d, size_t n);
+
 static int decode_l4(struct pkt *p, const uint8_t *d, size_t n)
+{
+	if (decode_l4_hdr(p, d, n)) {
+		p->l4_bad = true;
+		p->sport = p->dport = 0;
+		p->tcp_flags = 0;
+		p->payload = d;
+		p->plen = 0;
+	}
+	return 0;
+}
+
+static int decode_l4_hdr(struct pkt *p, const uint8_t *d, size_t n)
 {
 	p->icmp_type = p->icmp_code = -1;
 	switch (p->proto) {
@@ -353,6 +368,30 @@ static void lru_push(struct insp *x, struct flow *f)
 
 static void app_emit(struct flow *f, struct app_unit *u, void *ctx);
 
+/* A flow picked up midstream whose "client" answers like a server is turned around. */
+static void flow_reverse(struct flow *f)
+{
+	uint8_t a[16];
+	uint16_t p = f->cport;
+	struct stream st = f->st[0];
+	uint64_t n = f->pkts[0], b = f->bytes[0];
+	bool seen = f->seen[0];
+
+	memcpy(a, f->caddr, 16);
+	memcpy(f->caddr, f->saddr, 16);
+	memcpy(f->saddr, a, 16);
+	f->cport = f->sport;
+	f->sport = p;
+	f->st[0] = f->st[1];
+	f->st[1] = st;
+	f->pkts[0] = f->pkts[1];
+	f->pkts[1] = n;
+	f->bytes[0] = f->bytes[1];
+	f->bytes[1] = b;
+	f->seen[0] = f->seen[1];
+	f->seen[1] = seen;
+}
+
 static void flow_end(struct insp *x, struct flow *f)
 {
 	x->flow = f;
@@ -596,6 +635,8 @@ static void packet(struct insp *x, const struct pkt *p)
 				 p->proto == IPPROTO_SCTP;
 	int dir;
 
+	tracked = tracked && !p->l4_bad;
+
 	x->pk = p;
 	x->block = false;
 	x->alerts_this_pkt = 0;
@@ -654,6 +695,12 @@ static void packet(struct insp *x, const struct pkt *p)
 		x->pkt_len = p->plen;
 	}
 	/* App parsers first: the packet unit needs the flow's app protocol. */
+	if (f && p->proto == IPPROTO_TCP && f->app == PW_APP_NONE && dir == DIR_TS && !f->syn &&
+	    data.len >= 5 && !memcmp(data.p, "HTTP/", 5)) {
+		flow_reverse(f);
+		dir = DIR_TC;
+		x->to_server = ts = false;
+	}
 	if (f && !f->passed && !f->dropped) {
 		if (p->proto == IPPROTO_TCP) {
 			struct stream *s = &f->st[dir];
