@@ -6,11 +6,11 @@ set -eu
 
 BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev meson ninja-build pkg-config gcc
 	libjansson-dev libyaml-dev libnl-3-dev libnl-route-3-dev libpcap-dev
-	libvectorscan-dev libpcre2-dev libndpi-dev"
+	libvectorscan-dev libpcre2-dev libndpi-dev libcurl4-openssl-dev"
 # Tests: the real reference CNI plugins, netns tooling, traffic peers, JSON in
 # shell tests, tshark to check generated packets, xdp-tools for the benchmark peer.
 TEST="containernetworking-plugins iproute2 iputils-ping netcat-openbsd socat jq tshark
-	xdp-tools util-linux procps python3-yaml"
+	xdp-tools util-linux procps python3-yaml openssl curl python3"
 
 missing=()
 for p in $BUILD $TEST; do

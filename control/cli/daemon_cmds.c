@@ -89,6 +89,28 @@ static const char *s_or(json_t *o, const char *k, const char *def)
 	return s && *s ? s : def;
 }
 
+/* The API source's per-resource sync state (absent with a manifest directory). */
+static void print_k8s(json_t *k8s)
+{
+	const char *res;
+	json_t *v;
+
+	if (!json_is_object(k8s))
+		return;
+	printf("\n%-16s %-7s %-9s %-16s %8s %7s %7s %7s  %s\n", "RESOURCE", "SYNCED", "STATE",
+	       "RESOURCEVERSION", "LAG", "EVENTS", "RELISTS", "ERRORS", "LAST ERROR");
+	json_object_foreach (k8s, res, v) {
+		char lag[32];
+
+		snprintf(lag, sizeof(lag), "%.1fs", (double)num(v, "lag_ms") / 1000.0);
+		printf("%-16s %-7s %-9s %-16s %8s %7lld %7lld %7lld  %s\n", res,
+		       json_is_true(json_object_get(v, "synced")) ? "yes" : "no",
+		       s_or(v, "state", "-"), s_or(v, "resourceVersion", "-"), lag,
+		       (long long)num(v, "events"), (long long)num(v, "relists"),
+		       (long long)num(v, "errors"), s_or(v, "last_error", "-"));
+	}
+}
+
 int do_daemon_status(int argc, char **argv)
 {
 	struct daemon_opts o;
@@ -115,6 +137,7 @@ int do_daemon_status(int argc, char **argv)
 	printf("source:     %s\n", s_or(r, "source", "-"));
 	printf("pin root:   %s\n", s_or(r, "pin_root", "-"));
 	printf("last error: %s\n", s_or(r, "last_error", "none"));
+	print_k8s(json_object_get(r, "k8s"));
 	json_decref(r);
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include "api.h"
 #include "cleanup.h"
 #include "daemon.h"
+#include "k8s.h"
 #include "log.h"
 
 #define MAX_CLIENTS	  128
@@ -111,23 +112,33 @@ static json_t *do_status(struct pw_daemon *d)
 {
 	size_t neps = 0;
 	char src[PATH_MAX + 16];
+	/* The API source is not ready before every resource has been listed once. */
+	bool ready = d->ready && !d->syncing;
 
 	for (size_t i = 1; i < PW_MAX_ENDPOINTS; i++)
 		neps += d->eps[i].used;
 	if (d->o.manifests)
 		snprintf(src, sizeof(src), "manifests:%s", d->o.manifests);
+	else if (d->o.api_server)
+		snprintf(src, sizeof(src), "api:%s", d->o.api_server);
+	else if (d->o.kubeconfig)
+		snprintf(src, sizeof(src), "kubeconfig:%s", d->o.kubeconfig);
+	else if (d->o.in_cluster)
+		snprintf(src, sizeof(src), "in-cluster");
 	else
 		snprintf(src, sizeof(src), "none");
 	return json_pack("{s:b, s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, "
-			 "s:{s:I, s:I, s:I}}",
-			 "ok", 1, "ready", d->ready, "reason",
-			 d->ready ? "" : (d->not_ready_reason ?: "starting"), "node",
+			 "s:{s:I, s:I, s:I}, s:o}",
+			 "ok", 1, "ready", ready, "reason",
+			 ready ? "" : d->syncing ? "initial sync" : (d->not_ready_reason ?: "starting"),
+			 "node",
 			 d->o.node_name, "endpoints", (json_int_t)neps, "policies",
 			 (json_int_t)count_prefix(d->objs, "NetworkPolicy/"), "epoch",
 			 (json_int_t)d->epoch, "generation", (json_int_t)d->generation, "source",
 			 src, "pin_root", pw_datapath_pin_root(d->dp), "last_error", d->last_error,
 			 "events", "verdict", (json_int_t)d->events_verdict, "drop",
-			 (json_int_t)d->events_drop, "other", (json_int_t)d->events_other);
+			 (json_int_t)d->events_drop, "other", (json_int_t)d->events_other, "k8s",
+			 pw_k8s_source_status(d));
 }
 
 static json_t *counters_json(struct pw_daemon *d, uint32_t ep_id, int dir)
@@ -248,6 +259,13 @@ json_t *pw_daemon_handle(struct pw_daemon *d, json_t *req)
 		return do_status(d);
 	if (!strcmp(cmd, "endpoints"))
 		return do_endpoints(d);
+	if (!strcmp(cmd, "compiled")) {
+		/* History-independent compiled state, for comparing with an offline compile. */
+		json_t *c = pw_compiled_dump(d->db);
+
+		return c ? json_pack("{s:b, s:o}", "ok", 1, "compiled", c) :
+			   err_resp(PW_API_E_IO, "compile failed");
+	}
 	if (!d->ready)
 		return err_resp(PW_API_E_TRY_AGAIN, "podwalld not ready: %s",
 				d->not_ready_reason ?: "starting");

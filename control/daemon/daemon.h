@@ -20,9 +20,13 @@
 #define PW_DAEMON_MAX_IPS     4
 
 struct ring_buffer;
+struct pw_k8s_client;
 
 struct pw_daemon_opts {
 	const char *manifests; /* NULL: no manifest source */
+	/* Kubernetes API source (control/k8s/api_source.c): any of these selects it. */
+	const char *api_server, *kubeconfig, *context, *token_file, *ca_file;
+	bool insecure, in_cluster;
 	const char *node_name;
 	const char *pin_root;
 	const char *socket;
@@ -54,7 +58,14 @@ struct pw_daemon {
 
 	/* Manifest source: current objects, "Kind/ns/name" -> {"file", "object"}. */
 	json_t *objs;
-	uint64_t generation; /* applied manifest reloads */
+	uint64_t generation; /* applied manifest reloads / API event batches */
+	struct pw_k8s_client *k8s;
+	/*
+	 * API source only: true until every resource completed its first list.
+	 * Meanwhile maps are not rewritten (pinned state keeps enforcing what
+	 * the last run knew) and new endpoints stay isolated (not READY).
+	 */
+	bool syncing;
 	char last_error[PW_ERRMSG_MAX + 256];
 
 	/* Event loop. */
@@ -100,6 +111,12 @@ void pw_ep_clear(struct pw_ep *ep);
 int pw_source_start(struct pw_daemon *d);
 int pw_source_reload(struct pw_daemon *d);
 void pw_source_on_inotify(struct pw_daemon *d);
+
+/* control/k8s/api_source.c */
+bool pw_k8s_source_wanted(const struct pw_daemon_opts *o);
+int pw_k8s_source_start(struct pw_daemon *d);
+void pw_k8s_source_stop(struct pw_daemon *d);
+json_t *pw_k8s_source_status(struct pw_daemon *d);
 
 /* sync.c */
 int pw_sync_pod(struct pw_daemon *d, const char *ns, const char *name, char *errmsg);

@@ -27,6 +27,14 @@ static void usage(FILE *f)
 		"NetworkPolicies, Namespaces and Pods, and serves the CNI plugin and podwallctl.\n"
 		"It always runs in the foreground (systemd or Kubernetes supervise it).\n\n"
 		"  -m, --manifests DIR   YAML/JSON manifests to enforce (watched with inotify)\n"
+		"      --api-server URL  list and watch a Kubernetes API server\n"
+		"      --kubeconfig FILE the API server and credentials of a kubeconfig\n"
+		"      --context NAME    the kubeconfig context (default: current-context)\n"
+		"      --in-cluster      the pod's service account (the default without\n"
+		"                        --manifests when $KUBERNETES_SERVICE_HOST is set)\n"
+		"      --token-file FILE bearer token, re-read when it changes\n"
+		"      --ca-file FILE    CA bundle that signed the API server's certificate\n"
+		"      --insecure        do not verify the API server's certificate (tests)\n"
 		"  -n, --node-name NAME  this node's name (default: the hostname)\n"
 		"  -P, --pin-root DIR    bpffs directory of the pinned state (default %s)\n"
 		"  -s, --socket PATH     API socket (default %s)\n"
@@ -100,7 +108,8 @@ static int start(struct pw_daemon *d)
 	n = pw_queue_apply(d);
 	if (n > 0)
 		pr_info("applied %d queued endpoint deletion(s)", n);
-	err = pw_sync_full(d);
+	/* API source: the full rewrite waits for the first list of every resource. */
+	err = d->syncing ? 0 : pw_sync_full(d);
 	if (err)
 		pr_err("initial map sync incomplete: %s", strerror(-err));
 	err = pw_registry_save(d);
@@ -112,6 +121,7 @@ static int start(struct pw_daemon *d)
 static void stop(struct pw_daemon *d)
 {
 	pw_api_close(d);
+	pw_k8s_source_stop(d);
 	ring_buffer__free(d->rb);
 	for (size_t i = 1; i < PW_MAX_ENDPOINTS; i++)
 		pw_ep_clear(&d->eps[i]);
@@ -125,7 +135,16 @@ static void stop(struct pw_daemon *d)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_UNINSTALL = 0x100 };
+	enum {
+		OPT_UNINSTALL = 0x100,
+		OPT_API_SERVER,
+		OPT_KUBECONFIG,
+		OPT_CONTEXT,
+		OPT_IN_CLUSTER,
+		OPT_TOKEN_FILE,
+		OPT_CA_FILE,
+		OPT_INSECURE,
+	};
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "node-name", required_argument, NULL, 'n' },
@@ -137,6 +156,13 @@ int main(int argc, char **argv)
 		{ "deny-host", no_argument, NULL, 'H' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "uninstall", no_argument, NULL, OPT_UNINSTALL },
+		{ "api-server", required_argument, NULL, OPT_API_SERVER },
+		{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+		{ "context", required_argument, NULL, OPT_CONTEXT },
+		{ "in-cluster", no_argument, NULL, OPT_IN_CLUSTER },
+		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "insecure", no_argument, NULL, OPT_INSECURE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -188,6 +214,27 @@ int main(int argc, char **argv)
 		case OPT_UNINSTALL:
 			uninstall = true;
 			break;
+		case OPT_API_SERVER:
+			d.o.api_server = optarg;
+			break;
+		case OPT_KUBECONFIG:
+			d.o.kubeconfig = optarg;
+			break;
+		case OPT_CONTEXT:
+			d.o.context = optarg;
+			break;
+		case OPT_IN_CLUSTER:
+			d.o.in_cluster = true;
+			break;
+		case OPT_TOKEN_FILE:
+			d.o.token_file = optarg;
+			break;
+		case OPT_CA_FILE:
+			d.o.ca_file = optarg;
+			break;
+		case OPT_INSECURE:
+			d.o.insecure = true;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -211,12 +258,23 @@ int main(int argc, char **argv)
 	}
 	if (uninstall)
 		return pw_daemon_uninstall(&d.o) ? 1 : 0;
+	if (!d.o.manifests && !pw_k8s_source_wanted(&d.o) && getenv("KUBERNETES_SERVICE_HOST"))
+		d.o.in_cluster = true;
+	if (d.o.manifests && pw_k8s_source_wanted(&d.o)) {
+		fprintf(stderr, "podwalld: --manifests and an API server exclude each other\n");
+		return 2;
+	}
+	d.syncing = pw_k8s_source_wanted(&d.o);
 
-	err = start(&d) ?: pw_loop_setup(&d) ?: pw_api_listen(&d);
+	err = start(&d) ?: pw_loop_setup(&d) ?: pw_k8s_source_start(&d) ?: pw_api_listen(&d);
 	if (!err) {
 		d.ready = true;
 		pr_info("ready: node %s, %s, socket %s", d.o.node_name,
-			d.o.manifests ? d.o.manifests : "no manifest source", d.o.socket);
+			d.o.manifests	 ? d.o.manifests :
+			d.o.api_server ? d.o.api_server :
+			d.syncing	 ? "API server" :
+					   "no manifest source",
+			d.o.socket);
 		err = pw_loop_run(&d);
 	}
 	stop(&d);

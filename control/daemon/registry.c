@@ -323,7 +323,8 @@ int pw_ep_add(struct pw_daemon *d, json_t *req, char *err, size_t errlen)
 		goto fail;
 	}
 	r = resync(d, ep.ns, ep.pod);
-	if (r || !d->eps[id].ready) {
+	/* During the API source's initial sync the endpoint stays isolated (not READY). */
+	if (r || (!d->eps[id].ready && !d->syncing)) {
 		snprintf(err, errlen, "endpoint %s: pod %s/%s: policy not installed: %s",
 			 ep.container_id, ep.ns, ep.pod,
 			 d->last_error[0] ? d->last_error : "sync failed");
@@ -336,9 +337,10 @@ int pw_ep_add(struct pw_daemon *d, json_t *req, char *err, size_t errlen)
 			 strerror(-r));
 		goto fail;
 	}
-	pr_info("endpoint %d %s/%s: %s ifindex %d, %d address(es), identity %u, ready", id,
+	pr_info("endpoint %d %s/%s: %s ifindex %d, %d address(es), identity %u, %s", id,
 		d->eps[id].ns, d->eps[id].pod, d->eps[id].host_ifname, d->eps[id].host_ifindex,
-		d->eps[id].nips, d->eps[id].identity);
+		d->eps[id].nips, d->eps[id].identity,
+		d->eps[id].ready ? "ready" : "isolated until the initial sync");
 	return 0;
 fail:
 	pr_err("%s", err);

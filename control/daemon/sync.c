@@ -178,6 +178,9 @@ int pw_sync_apply(struct pw_daemon *d, bool force_epoch)
 	int err, ret = 0;
 	size_t i, k;
 
+	/* Before the first full list the db is partial: writing it could open a pod. */
+	if (d->syncing)
+		return 0;
 	err = pw_policy_db_compile(d->db, &delta);
 	if (err)
 		return pr_err_r(err, "compile");
