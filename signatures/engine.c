@@ -50,6 +50,20 @@ static void hex_escape(const uint8_t *p, size_t n, char *out)
 	*out = 0;
 }
 
+int pw_sig_set_action_order(struct pw_sig_set *s, const enum pw_sig_action order[_PW_SIG_ACTION_MAX])
+{
+	unsigned int seen = 0;
+
+	for (int i = 0; i < _PW_SIG_ACTION_MAX; i++) {
+		if (order[i] >= _PW_SIG_ACTION_MAX || (seen & (1u << order[i])))
+			return -EINVAL;
+		seen |= 1u << order[i];
+	}
+	memcpy(s->order_of, order, sizeof(s->order_of));
+	s->custom_order = true;
+	return 0;
+}
+
 int pw_sig_compile(struct pw_sig_set *s)
 {
 	size_t n = s->nrules, k = 0;
@@ -387,12 +401,13 @@ static bool seq_match(struct seq *q, size_t i, long prev_end)
 
 		if (off > q->len)
 			return m->negated && seq_match(q, i + 1, prev_end);
-		rc = pcre2_match(m->p.re, q->buf, q->len, off, 0, m->p.md, NULL);
+		/* The subject starts at the previous match, so ^ anchors there (as in Suricata). */
+		rc = pcre2_match(m->p.re, q->buf + off, q->len - off, 0, 0, m->p.md, NULL);
 		if (m->negated)
 			return rc < 0 && seq_match(q, i + 1, prev_end);
 		if (rc < 0)
 			return false;
-		return seq_match(q, i + 1, pcre2_get_ovector_pointer(m->p.md)[1]);
+		return seq_match(q, i + 1, off + pcre2_get_ovector_pointer(m->p.md)[1]);
 	}
 	case SM_ISDATAAT: {
 		bool ok = m->relative ? (size_t)prev_end + m->dataat.n <= q->len
@@ -723,7 +738,8 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 			hits[nhits++] = r;
 	}
 	/* Report in action order; a pass stops everything below it. */
-	for (int a = 0; a < _PW_SIG_ACTION_MAX; a++) {
+	for (int rank = 0; rank < _PW_SIG_ACTION_MAX; rank++) {
+		int a = s->custom_order ? (int)s->order_of[rank] : rank;
 		bool any = false;
 
 		for (size_t i = 0; i < nhits; i++) {

@@ -243,4 +243,6 @@ struct pw_sig_set {
 	struct thr_ent *thr;
 	size_t nthr;
 	bool compiled;
+	enum pw_sig_action order_of[_PW_SIG_ACTION_MAX]; /* action applied at each rank */
+	bool custom_order;
 };

@@ -34,10 +34,13 @@ static int kw_pcre(struct kw_ctx *ctx, const char *name, char *v)
 		v++;
 	}
 	vl = strlen(v);
-	if (vl < 2 || v[0] != '"' || v[vl - 1] != '"')
-		return kw_fail(ctx, -EINVAL, "bad pcre", "pcre value must be quoted");
-	v[vl - 1] = 0;
-	v++;
+	/* Quotes are customary, not required: pcre:/x/U; is accepted too. */
+	if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+		v[vl - 1] = 0;
+		v++;
+	} else if (v[0] == '"') {
+		return kw_fail(ctx, -EINVAL, "bad pcre", "pcre value has an unbalanced quote");
+	}
 	if (*v != '/')
 		return kw_fail(ctx, -EINVAL, "bad pcre", "pcre must look like \"/re/flags\"");
 	re = v + 1;

@@ -584,7 +584,7 @@ static uint32_t peek_sid(const char *opts)
 	const char *p = opts;
 
 	while ((p = strstr(p, "sid"))) {
-		if ((p == opts || p[-1] == ';' || isspace((unsigned char)p[-1]))) {
+		if (p == opts || p[-1] == ';' || p[-1] == '(' || isspace((unsigned char)p[-1])) {
 			const char *q = p + 3;
 
 			while (isspace((unsigned char)*q))

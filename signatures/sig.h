@@ -131,6 +131,12 @@ void pw_sig_set_free(struct pw_sig_set **s);
 /** Sets (or replaces) $name; value is a Suricata address or port expression. */
 int pw_sig_set_var(struct pw_sig_set *s, const char *name, const char *value);
 
+/**
+ * Changes the order actions are applied in (default pass, drop, reject, alert);
+ * order lists each action once. 0 or -EINVAL.
+ */
+int pw_sig_set_action_order(struct pw_sig_set *s, const enum pw_sig_action order[_PW_SIG_ACTION_MAX]);
+
 /** Loads classification.config lines (config classification: name,desc,prio). */
 int pw_sig_load_classification(struct pw_sig_set *s, const char *path);
 

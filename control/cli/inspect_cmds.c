@@ -17,11 +17,13 @@ static void usage(void)
 	printf("Usage: podwallctl [-j] inspect --pcap FILE --rules FILE [--rules FILE...]\n"
 	       "                  [--eve OUT] [--simulate-ips] [--midstream]\n"
 	       "                  [--classification FILE] [--set VAR=VALUE] [--iface NAME] [--no-ndpi]\n"
+	       "                  [--action-order A,B,C,D]\n"
 	       "Runs the capture through the flow table, TCP reassembly, the HTTP/TLS/DNS parsers,\n"
 	       "nDPI and the rules; alerts are written to OUT as eve.json lines.\n"
 	       "  --simulate-ips  drop/reject rules block the rest of their flow\n"
 	       "  --midstream     TCP flows picked up without a handshake count as established\n"
-	       "  --set VAR=VAL   an address or port variable, e.g. HOME_NET=[10.0.0.0/8]\n");
+	       "  --set VAR=VAL   an address or port variable, e.g. HOME_NET=[10.0.0.0/8]\n"
+	       "  --action-order  e.g. drop,pass,reject,alert (default pass,drop,reject,alert)\n");
 }
 
 static double now(void)
@@ -44,6 +46,7 @@ int do_inspect(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "iface", required_argument, NULL, 'i' },
 		{ "no-ndpi", no_argument, NULL, 'N' },
+		{ "action-order", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -62,8 +65,28 @@ int do_inspect(int argc, char **argv)
 		return 1;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:S:e:Imc:s:i:Nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:S:e:Imc:s:i:NO:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'O': {
+			enum pw_sig_action order[_PW_SIG_ACTION_MAX];
+			char *save = NULL, *t = strtok_r(optarg, ",>", &save);
+			int n = 0;
+
+			for (; t && n < _PW_SIG_ACTION_MAX; t = strtok_r(NULL, ",>", &save), n++) {
+				int a;
+
+				for (a = 0; a < _PW_SIG_ACTION_MAX; a++)
+					if (!strcmp(t, pw_sig_action_name(a)))
+						break;
+				order[n] = a;
+			}
+			if (n != _PW_SIG_ACTION_MAX || t || pw_sig_set_action_order(s, order)) {
+				p_err("inspect: --action-order wants the four actions, e.g. pass,drop,reject,alert");
+				ret = 2;
+				goto out;
+			}
+			break;
+		}
 		case 'r':
 			pcap = optarg;
 			break;

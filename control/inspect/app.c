@@ -441,11 +441,7 @@ static void http_parse(struct flow *f, int dir, bool close, app_emit_fn emit, vo
 			while (*pp)
 				pp = &(*pp)->next;
 			*pp = m;
-		} else if (m->status == 101) {
-			/* Switching Protocols: what follows is not HTTP/1 any more. */
-			msg_free(m);
-			h->broken[DIR_TS] = h->broken[DIR_TC] = true;
-		} else if (m->status / 100 == 1) {
+		} else if (m->status / 100 == 1 && m->status != 101) {
 			msg_free(m); /* 100 Continue: the real response follows */
 		} else {
 			struct http_msg *req = h->pending;
@@ -459,6 +455,9 @@ static void http_parse(struct flow *f, int dir, bool close, app_emit_fn emit, vo
 			h->last_req = req;
 			h->last_resp = m;
 			h->cur_status = 0;
+			/* Switching Protocols: what follows is not HTTP/1 any more. */
+			if (m->status == 101)
+				h->broken[DIR_TS] = h->broken[DIR_TC] = true;
 		}
 	}
 }

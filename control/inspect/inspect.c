@@ -453,8 +453,12 @@ static struct flow *flow_get(struct insp *x, const struct pkt *p, bool *to_serve
 		return NULL;
 	f->family = p->family;
 	f->proto = p->proto;
-	/* The sender of the first packet is the client, unless it is a SYN-ACK. */
-	if (p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x12) {
+	/*
+	 * The sender of the first packet is the client, unless it is a SYN-ACK, or
+	 * a TCP flow picked up midstream from a privileged port to an ephemeral one.
+	 */
+	if (p->proto == IPPROTO_TCP && ((p->tcp_flags & 0x12) == 0x12 ||
+					(!(p->tcp_flags & 0x02) && p->sport < 1024 && p->dport >= 1024))) {
 		memcpy(f->caddr, p->dst, 16);
 		memcpy(f->saddr, p->src, 16);
 		f->cport = p->dport;
@@ -675,7 +679,8 @@ static void packet(struct insp *x, const struct pkt *p)
 			   (p->tcp_flags & 0x10)) {
 			f->established = true;
 		}
-		if (!f->syn && !f->synack && x->o->midstream)
+		/* Midstream pickups, and (async) flows whose SYN-ACK went another way. */
+		if (x->o->midstream && !f->synack && (!f->syn || (dir == DIR_TS && (p->tcp_flags & 0x10))))
 			f->established = true;
 		if (!s->init && p->plen && (f->established || !x->o->midstream)) {
 			s->init = true;

@@ -22,13 +22,14 @@ import yaml
 SUPPORTED = {
     'event_type', 'alert.signature_id', 'alert.gid', 'alert.rev', 'alert.signature',
     'alert.action', 'alert.severity', 'alert.category', 'src_ip', 'src_port', 'dest_ip',
-    'dest_port', 'proto', 'app_proto', 'pcap_cnt', 'tx_id', 'http.hostname', 'http.url',
-    'http.http_user_agent', 'http.http_method', 'http.protocol', 'http.status', 'tls.sni',
+    'dest_port', 'proto', 'app_proto', 'tx_id', 'http.hostname', 'http.url',
+    'http.http_user_agent', 'http.http_method', 'http.protocol', 'tls.sni',
     'direction', 'ip_v',
 }
 # Suricata in IDS mode inspects stream data once the peer ACKs it, so its alerts land on a
 # later packet than podwall's (which inspects data as it arrives, as an inline IPS must).
-# pcap_cnt is therefore compared only for tests run inline (--simulate-ips, stream.inline).
+# pcap_cnt is therefore compared only for tests run inline (--simulate-ips, stream.inline),
+# and http.status/length not at all (podwall alerts on a request before its response exists).
 INLINE_ONLY = {'pcap_cnt'}
 
 
@@ -65,7 +66,10 @@ def options(test, d):
     for i, w in enumerate(words):
         if w == '--simulate-ips':
             opts.append('--simulate-ips')
-        if w == '--set' and i + 1 < len(words) and words[i + 1] == 'stream.midstream=true':
+        # podwall has one switch for both: a flow picked up without its handshake (or seen
+        # from one side only) counts as established.
+        if w == '--set' and i + 1 < len(words) and words[i + 1] in (
+                'stream.midstream=true', 'stream.async-oneside=true') and '--midstream' not in opts:
             opts.append('--midstream')
     conf = os.path.join(d, 'suricata.yaml')
     if os.path.exists(conf):
@@ -77,6 +81,9 @@ def options(test, d):
             groups = ((y.get('vars') or {}).get('address-groups') or {})
             for k, v in groups.items():
                 opts += ['--set', '%s=%s' % (k, v)]
+            order = y.get('action-order')
+            if isinstance(order, list):
+                opts += ['--action-order', ','.join(order)]
         except yaml.YAMLError:
             pass
     return opts
