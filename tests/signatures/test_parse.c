@@ -250,8 +250,26 @@ static void test_variables(void)
 	pw_sig_set_free(&s);
 }
 
+/* podwall's own rule file loads completely. */
+static void test_project_rules(void)
+{
+	const char *path = getenv("PW_PROJECT_RULES");
+	struct pw_sig_set *s = NULL;
+
+	if (!path) {
+		pw_test_skip("PW_PROJECT_RULES not set");
+		return;
+	}
+	ASSERT_OK(pw_sig_set_new(&s), "set_new");
+	ASSERT_GE(pw_sig_load_file(s, path), 1, "rules loaded");
+	ASSERT_EQ(pw_sig_reject_count(s), 0, "no rejects");
+	ASSERT_OK(pw_sig_compile(s), "compile");
+	pw_sig_set_free(&s);
+}
+
 static const struct pw_test tests[] = {
 	{ "keywords_load", test_keywords_load },
+	{ "project_rules", test_project_rules },
 	{ "errors_rejected", test_errors_rejected },
 	{ "file_keeps_going", test_file_keeps_going },
 	{ "variables", test_variables },
