@@ -29,25 +29,16 @@ void sig_engine_free(struct pw_sig_set *s)
 	s->scratch = NULL;
 	free(s->always);
 	free(s->cand);
+	free(s->cand_list);
+	free(s->rank);
+	s->cand_list = NULL;
+	s->rank = NULL;
 	free(s->order);
 	free(s->thr);
 	s->always = NULL;
 	s->cand = NULL;
 	s->order = NULL;
 	s->thr = NULL;
-}
-
-static void hex_escape(const uint8_t *p, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		*out++ = '\\';
-		*out++ = 'x';
-		*out++ = hx[p[i] >> 4];
-		*out++ = hx[p[i] & 15];
-	}
-	*out = 0;
 }
 
 int pw_sig_set_action_order(struct pw_sig_set *s, const enum pw_sig_action order[_PW_SIG_ACTION_MAX])
@@ -64,6 +55,30 @@ int pw_sig_set_action_order(struct pw_sig_set *s, const enum pw_sig_action order
 	return 0;
 }
 
+/*
+ * The bytes of a rule's fast pattern handed to vectorscan. Its literal API
+ * rejects a pattern starting with NUL as empty, so leading NULs are left out:
+ * a shorter prefilter literal only lets more rules through to verification.
+ * Returns false when nothing is left (the rule is then always verified).
+ */
+static bool fp_bytes(const struct pw_sig_rule *r, const uint8_t **p, size_t *len)
+{
+	const struct sm *m = &r->sms[r->fp];
+
+	*p = m->c.pat + m->c.fp_off;
+	*len = m->c.fp_len;
+	/* the scanned buffer lacks the dotprefix transform's leading '.' */
+	if ((r->dotprefix_mask & (1u << m->buf)) && m->c.fp_off == 0 && **p == '.') {
+		(*p)++;
+		(*len)--;
+	}
+	while (*len && !**p) {
+		(*p)++;
+		(*len)--;
+	}
+	return *len > 0;
+}
+
 int pw_sig_compile(struct pw_sig_set *s)
 {
 	size_t n = s->nrules, k = 0;
@@ -75,7 +90,9 @@ int pw_sig_compile(struct pw_sig_set *s)
 	s->always = calloc(n ? n : 1, sizeof(*s->always));
 	s->order = calloc(n ? n : 1, sizeof(*s->order));
 	s->thr = calloc(4096, sizeof(*s->thr));
-	if (!s->cand || !s->always || !s->order || !s->thr)
+	s->cand_list = calloc(n ? n : 1, sizeof(*s->cand_list));
+	s->rank = calloc(n ? n : 1, sizeof(*s->rank));
+	if (!s->cand || !s->always || !s->order || !s->thr || !s->cand_list || !s->rank)
 		return -ENOMEM;
 	s->nthr = 4096;
 	/* Flowbit setters first so a checker sees bits set by the same unit. */
@@ -86,12 +103,21 @@ int pw_sig_compile(struct pw_sig_set *s)
 		if (!s->rules[i]->sets_bits)
 			s->order[k++] = i;
 	for (size_t i = 0; i < n; i++)
+		s->rank[s->order[i]] = i;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p;
+		size_t l;
+
+		if (s->rules[i]->fp >= 0 && !fp_bytes(s->rules[i], &p, &l))
+			s->rules[i]->fp = -1;
 		if (s->rules[i]->fp < 0)
 			s->always[s->nalways++] = i;
+	}
 
 	for (int b = 0; b < _PW_BUF_MAX && !err; b++) {
 		size_t cnt = 0, j = 0;
 		char **exprs = NULL;
+		size_t *lens = NULL;
 		unsigned int *flags = NULL, *ids = NULL;
 		hs_compile_error_t *cerr = NULL;
 
@@ -106,8 +132,9 @@ int pw_sig_compile(struct pw_sig_set *s)
 		exprs = calloc(cnt, sizeof(*exprs));
 		flags = calloc(cnt, sizeof(*flags));
 		ids = calloc(cnt, sizeof(*ids));
+		lens = calloc(cnt, sizeof(*lens));
 		s->fp_rule[b] = calloc(cnt, sizeof(*s->fp_rule[b]));
-		if (!exprs || !flags || !ids || !s->fp_rule[b]) {
+		if (!exprs || !flags || !ids || !lens || !s->fp_rule[b]) {
 			err = -ENOMEM;
 			goto next;
 		}
@@ -118,38 +145,31 @@ int pw_sig_compile(struct pw_sig_set *s)
 			if (r->fp < 0 || r->sms[r->fp].buf != (enum pw_sig_buf)b)
 				continue;
 			m = &r->sms[r->fp];
-			/* Escaped as \xNN so that any byte is a literal to the regex compiler. */
-			exprs[j] = malloc(m->c.fp_len * 4 + 1);
-			if (!exprs[j]) {
-				err = -ENOMEM;
-				goto next;
+			{
+				const uint8_t *fp;
+
+				fp_bytes(r, &fp, &lens[j]);
+				exprs[j] = (char *)fp;
 			}
-			if ((r->dotprefix_mask & (1u << b)) && m->c.fp_off == 0 && m->c.fp_len > 1 &&
-			    m->c.pat[0] == '.')
-				/* the scanned buffer lacks the transform's leading '.' */
-				hex_escape(m->c.pat + 1, m->c.fp_len - 1, exprs[j]);
-			else
-				hex_escape(m->c.pat + m->c.fp_off, m->c.fp_len, exprs[j]);
 			flags[j] = HS_FLAG_SINGLEMATCH | (m->c.flags & CF_NOCASE ? HS_FLAG_CASELESS : 0);
 			ids[j] = j;
 			s->fp_rule[b][j] = i;
 			j++;
 		}
-		if (hs_compile_multi((const char *const *)exprs, flags, ids, cnt, HS_MODE_BLOCK, NULL,
-				     &s->db[b], &cerr) != HS_SUCCESS) {
+		if (hs_compile_lit_multi((const char *const *)exprs, flags, ids, lens, cnt,
+					 HS_MODE_BLOCK, NULL, &s->db[b], &cerr) != HS_SUCCESS) {
 			err = -EINVAL;
-			if (cerr)
-				fprintf(stderr, "prefilter: pattern %d: %s\n", cerr->expression,
-					cerr->message);
+			if (cerr && cerr->expression >= 0)
+				fprintf(stderr, "prefilter: sid %u: %s\n",
+					s->rules[s->fp_rule[b][cerr->expression]]->sid, cerr->message);
 			hs_free_compile_error(cerr);
 			goto next;
 		}
 		if (hs_alloc_scratch(s->db[b], &s->scratch) != HS_SUCCESS)
 			err = -ENOMEM;
 next:
-		for (size_t i = 0; i < cnt && exprs; i++)
-			free(exprs[i]);
 		free(exprs);
+		free(lens);
 		free(flags);
 		free(ids);
 	}
@@ -695,13 +715,25 @@ static bool rule_match(const struct pw_sig_rule *r, const struct pw_sig_input *i
 static int hs_on_match(unsigned int id, unsigned long long from, unsigned long long to,
 		       unsigned int flags, void *ctx)
 {
-	uint32_t **map_cand = ctx;
+	void **c = ctx;
+	struct pw_sig_set *s = c[1];
+	uint32_t r = ((uint32_t *)c[0])[id];
 
 	(void)from;
 	(void)to;
 	(void)flags;
-	((uint8_t *)map_cand[1])[map_cand[0][id]] = 1;
+	if (!s->cand[r]) {
+		s->cand[r] = 1;
+		s->cand_list[s->ncand++] = r;
+	}
 	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_sig_flow *f,
@@ -713,21 +745,28 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 
 	if (!s->compiled)
 		return -EINVAL;
-	memset(s->cand, 0, s->nrules);
-	for (size_t i = 0; i < s->nalways; i++)
+	s->ncand = 0;
+	for (size_t i = 0; i < s->nalways; i++) {
 		s->cand[s->always[i]] = 1;
+		s->cand_list[s->ncand++] = s->always[i];
+	}
 	for (int b = 0; b < _PW_BUF_MAX; b++) {
-		void *ctx[2] = { s->fp_rule[b], s->cand };
+		void *ctx[2] = { s->fp_rule[b], s };
 
 		if (!s->db[b] || !in->has[b] || !in->len[b])
 			continue;
 		hs_scan(s->db[b], (const char *)in->buf[b], in->len[b], 0, s->scratch, hs_on_match,
 			ctx);
 	}
-	for (size_t k = 0; k < s->nrules; k++) {
-		const struct pw_sig_rule *r = s->rules[s->order[k]];
+	/* Only candidates are verified, in rank order (flowbit setters first). */
+	for (size_t k = 0; k < s->ncand; k++)
+		s->cand_list[k] = s->rank[s->cand_list[k]];
+	qsort(s->cand_list, s->ncand, sizeof(*s->cand_list), cmp_u32);
+	for (size_t k = 0; k < s->ncand; k++) {
+		const struct pw_sig_rule *r = s->rules[s->order[s->cand_list[k]]];
 
-		if (!s->cand[r->idx] || !rule_match(r, in, f))
+		s->cand[r->idx] = 0;
+		if (!rule_match(r, in, f))
 			continue;
 		if (r->iponly && !iponly_once(r, in, f, s->nrules))
 			continue;

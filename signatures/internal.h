@@ -239,6 +239,9 @@ struct pw_sig_set {
 	uint32_t *always;
 	size_t nalways;
 	uint8_t *cand; /* per-rule candidate marks for one unit */
+	uint32_t *cand_list; /* the marked rules, in no order */
+	size_t ncand;
+	uint32_t *rank; /* evaluation rank per rule: flowbit setters first */
 	uint32_t *order; /* evaluation order: flowbit setters first */
 	struct thr_ent *thr;
 	size_t nthr;
