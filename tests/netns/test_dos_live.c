@@ -51,7 +51,7 @@ static struct pw_dos *dos;
 static struct pw_test_pod srv;
 static struct pw_test_pod client = {.name = "pwd-cli"};
 static char pin_root[64], ipam_dir[64];
-static const char *podwallctl;
+static const char *podwallctl, *xdp_mode;
 
 static void must(int err, const char *what)
 {
@@ -232,6 +232,7 @@ static void test_flood_client_keeps_working(void)
 	ab = bucket(ATTACK_IP);
 	cb = bucket(CLIENT_IP);
 
+	pw_test_diag("uplink XDP mode: %s", xdp_mode);
 	pw_test_diag("flood: %llu packets sent in %d ms (%.0f pps); client %d/%d requests ok",
 		     (unsigned long long)*sent, FLOOD_MS, *sent * 1000.0 / FLOOD_MS, ok, probes);
 	pw_test_diag("XDP: passed %llu (limit %d pps), rate-limited %llu, blocklisted %llu; "
@@ -406,6 +407,6 @@ int main(int argc, char **argv)
 	topology("10.99.61.1");
 	must(pw_datapath_attach_uplink(dp, if_nametoindex(UPLINK), PW_XDP_MODE_AUTO, &mode),
 	     "attach uplink");
-	pw_test_diag("uplink XDP mode: %s", mode == PW_XDP_MODE_NATIVE ? "native" : "generic");
+	xdp_mode = mode == PW_XDP_MODE_NATIVE ? "native" : "generic";
 	return pw_test_run(tests, ARRAY_SIZE(tests), argc, argv);
 }
