@@ -362,6 +362,8 @@ struct seq {
 	const uint8_t *buf;
 	size_t len;
 	int budget;
+	long min_end; /* the last match must end after this (old stream bytes) */
+	long base;    /* where the new bytes start: absolute offsets count from here */
 };
 
 static bool seq_match(struct seq *q, size_t i, long prev_end)
@@ -369,7 +371,7 @@ static bool seq_match(struct seq *q, size_t i, long prev_end)
 	const struct sm *m;
 
 	if (i == q->n)
-		return true;
+		return prev_end > q->min_end;
 	if (--q->budget < 0)
 		return false;
 	m = q->items[i];
@@ -381,12 +383,15 @@ static bool seq_match(struct seq *q, size_t i, long prev_end)
 		if (m->c.flags & CF_RELATIVE) {
 			start = prev_end + (m->c.flags & CF_DISTANCE ? m->c.distance : 0);
 			if (m->c.flags & CF_WITHIN)
-				end = start + m->c.within - (m->c.flags & CF_DISTANCE ? 0 : 0);
-		} else {
+				end = start + m->c.within;
+		} else if (m->c.flags & (CF_OFFSET | CF_DEPTH | CF_STARTSWITH)) {
+			start = q->base;
 			if (m->c.flags & CF_OFFSET)
-				start = m->c.offset;
+				start += m->c.offset;
 			if (m->c.flags & CF_DEPTH)
 				end = start + m->c.depth;
+		} else if (m->negated) {
+			start = q->base; /* absent from the new bytes */
 		}
 		if (start < 0)
 			start = 0;
@@ -416,7 +421,7 @@ static bool seq_match(struct seq *q, size_t i, long prev_end)
 		return false;
 	}
 	case SM_PCRE: {
-		size_t off = m->relative ? (size_t)prev_end : 0;
+		size_t off = m->relative ? (size_t)prev_end : (size_t)q->base;
 		int rc;
 
 		if (off > q->len)
@@ -431,22 +436,22 @@ static bool seq_match(struct seq *q, size_t i, long prev_end)
 	}
 	case SM_ISDATAAT: {
 		bool ok = m->relative ? (size_t)prev_end + m->dataat.n <= q->len
-				      : m->dataat.n < q->len;
+				      : (size_t)q->base + m->dataat.n < q->len;
 
 		return ok != m->negated && seq_match(q, i + 1, prev_end);
 	}
 	case SM_BSIZE:
-		return numcmp_eval(&m->bsize, q->len) && seq_match(q, i + 1, prev_end);
+		return numcmp_eval(&m->bsize, q->len - q->base) && seq_match(q, i + 1, prev_end);
 	case SM_BYTE_TEST: {
 		uint64_t x;
-		long pos = (m->b.relative ? prev_end : 0) + m->b.offset;
+		long pos = (m->b.relative ? prev_end : q->base) + m->b.offset;
 
 		return byte_value(m, q->buf, q->len, pos, &x) && byte_test(m, x) &&
 		       seq_match(q, i + 1, prev_end);
 	}
 	case SM_BYTE_JUMP: {
 		uint64_t x;
-		long pos = (m->b.relative ? prev_end : 0) + m->b.offset, np;
+		long pos = (m->b.relative ? prev_end : q->base) + m->b.offset, np;
 
 		if (!byte_value(m, q->buf, q->len, pos, &x))
 			return false;
@@ -454,7 +459,7 @@ static bool seq_match(struct seq *q, size_t i, long prev_end)
 		if (m->b.from_end)
 			np = (long)q->len + (long)x;
 		else if (m->b.from_beginning)
-			np = x;
+			np = q->base + x;
 		else
 			np = pos + m->b.nbytes + x;
 		if (m->b.align && np % 4)
@@ -473,7 +478,7 @@ static bool payload_match(const struct pw_sig_rule *r, const struct pw_sig_input
 	const struct sm *items[64];
 
 	for (int b = 0; b < _PW_BUF_MAX; b++) {
-		struct seq q = { items, 0, in->buf[b], in->len[b], MATCH_BUDGET };
+		struct seq q = { items, 0, in->buf[b], in->len[b], MATCH_BUDGET, -1, 0 };
 
 		if (!(r->bufmask & (1u << b)))
 			continue;
@@ -484,6 +489,13 @@ static bool payload_match(const struct pw_sig_rule *r, const struct pw_sig_input
 				items[q.n++] = &r->sms[i];
 		if (!q.buf)
 			q.buf = (const uint8_t *)"";
+		if (b == PW_BUF_PKT && in->pkt_seen) {
+			q.base = in->pkt_seen;
+			for (size_t i = 0; i < q.n; i++)
+				if ((items[i]->type == SM_CONTENT || items[i]->type == SM_PCRE) &&
+				    !items[i]->negated)
+					q.min_end = in->pkt_seen;
+		}
 		if (r->dotprefix_mask & (1u << b)) {
 			uint8_t tmp[1024];
 			bool ok;

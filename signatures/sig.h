@@ -98,6 +98,11 @@ struct pw_sig_input {
 	size_t len[_PW_BUF_MAX];
 	bool has[_PW_BUF_MAX];
 	uint32_t pkt_len;    /* dsize: the packet's payload size */
+	/*
+	 * Stream units: PKT starts with this many bytes already inspected (kept so a
+	 * pattern split across segments is seen); a match must end past them.
+	 */
+	uint32_t pkt_seen;
 	int icmp_type, icmp_code; /* -1 when not ICMP */
 };
 

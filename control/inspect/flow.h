@@ -88,6 +88,7 @@ struct flow {
 	bool syn, synack, established, midstream_pickup, seen[2];
 	bool dropped, passed;
 	struct stream st[2];
+	struct bbuf tail[2]; /* the last stream bytes inspected, per direction */
 	enum pw_sig_app app;
 	struct http_state http;
 	struct bbuf tls_in, dns_in[2];

@@ -25,6 +25,7 @@
 #define DEFAULT_STREAM_DEPTH (8u << 20)
 #define ALERTS_PER_PACKET    15 /* like Suricata's packet-alert-max */
 #define HASH_BUCKETS	     (1u << 16)
+#define STREAM_TAIL	     1024 /* stream bytes kept for patterns across segments */
 
 struct pkt {
 	bool l4_bad; /* truncated L4 header: inspected as IP only, outside any flow */
@@ -405,6 +406,8 @@ static void flow_destroy(struct flow *f)
 {
 	stream_free(&f->st[0]);
 	stream_free(&f->st[1]);
+	bbuf_free(&f->tail[0]);
+	bbuf_free(&f->tail[1]);
 	app_free(f);
 	pw_sig_flow_reset(&f->sf);
 	free(f->tx_sids);
@@ -722,7 +725,16 @@ static void packet(struct insp *x, const struct pkt *p)
 	}
 	/* The packet unit: new in-order stream bytes for TCP, the payload otherwise. */
 	fill_header(x, &in);
-	if (p->proto == IPPROTO_TCP) {
+	if (p->proto == IPPROTO_TCP && f && data.len) {
+		/* Old tail + new bytes: a pattern split across segments is still seen. */
+		struct bbuf *t = &f->tail[dir];
+
+		in.pkt_seen = t->len;
+		bbuf_put(t, data.p, data.len);
+		in.stream = true;
+		in.buf[PW_BUF_PKT] = t->p;
+		in.len[PW_BUF_PKT] = t->len;
+	} else if (p->proto == IPPROTO_TCP) {
 		in.stream = true;
 		in.buf[PW_BUF_PKT] = data.p;
 		in.len[PW_BUF_PKT] = data.len;
@@ -734,6 +746,8 @@ static void packet(struct insp *x, const struct pkt *p)
 	x->in = &in;
 	if (!(f && f->passed))
 		pw_sig_match(x->set, &in, f ? &f->sf : NULL, on_hit, x);
+	if (f && f->tail[dir].len > STREAM_TAIL)
+		bbuf_consume(&f->tail[dir], f->tail[dir].len - STREAM_TAIL);
 	if (x->block)
 		x->st->blocked_packets++;
 	x->pkt_data = NULL;
