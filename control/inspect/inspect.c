@@ -395,6 +395,13 @@ static void flow_reverse(struct flow *f)
 
 static void flow_end(struct insp *x, struct flow *f)
 {
+	/* A hole that never filled: that direction is given up, not guessed across. */
+	for (int d = 0; d < 2; d++)
+		if (f->st[d].q) {
+			f->st[d].gap = true;
+			f->http.broken[d] = true;
+			stream_free(&f->st[d]);
+		}
 	x->flow = f;
 	app_flush(f, app_emit, x);
 	dpi_flow_end(x->dpi, f);
