@@ -298,6 +298,12 @@ json_t *pw_daemon_handle(struct pw_daemon *d, json_t *req)
 		return do_check(d, req);
 	if (!strcmp(cmd, PW_API_CMD_GC))
 		return do_gc(d, req);
+	{
+		json_t *dos = pw_daemon_dos_api(d, cmd, req);
+
+		if (dos)
+			return dos;
+	}
 	return err_resp(PW_API_E_INVALID, "request: cmd: unknown command \"%s\"", cmd);
 }
 

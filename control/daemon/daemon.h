@@ -35,6 +35,7 @@ struct pw_daemon_opts {
 	const char *uplinks[PW_DAEMON_MAX_UPLINKS];
 	int nuplinks;
 	bool deny_host;
+	const char *dos_config; /* JSON settings of the uplink DoS guards (dos.c) */
 };
 
 /* A local pod as the CNI plugin registered it. Slot ep_id of pw_daemon.eps. */
@@ -53,6 +54,7 @@ struct pw_ep {
 struct pw_daemon {
 	struct pw_daemon_opts o;
 	struct pw_datapath *dp;
+	struct pw_dos *dos;
 	struct pw_policy_db *db;
 	struct pw_ep eps[PW_MAX_ENDPOINTS]; /* index = endpoint id; 0 unused */
 
@@ -96,6 +98,12 @@ int pw_api_listen(struct pw_daemon *d);
 void pw_api_tick(struct pw_daemon *d);
 void pw_api_close(struct pw_daemon *d);
 json_t *pw_daemon_handle(struct pw_daemon *d, json_t *req);
+
+/* Uplink DoS guards (dos.c): settings at start, API requests (NULL: not a DoS command), sweep. */
+struct pw_dos;
+int pw_daemon_dos_start(struct pw_daemon *d);
+json_t *pw_daemon_dos_api(struct pw_daemon *d, const char *cmd, json_t *req);
+void pw_daemon_dos_tick(struct pw_daemon *d);
 
 /* registry.c */
 int pw_registry_load(struct pw_daemon *d);

@@ -188,6 +188,7 @@ int pw_loop_run(struct pw_daemon *d)
 			d->tick_pending = false;
 			pw_api_tick(d);
 			pw_registry_reap(d);
+			pw_daemon_dos_tick(d);
 		}
 	}
 	return 0;

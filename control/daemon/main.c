@@ -42,6 +42,7 @@ static void usage(FILE *f)
 		"  -S, --state-dir DIR   where the endpoint registry is kept (default %s)\n"
 		"  -u, --uplink IFNAME   attach the XDP program to an uplink (repeatable)\n"
 		"  -H, --deny-host       do not let the node reach its pods unconditionally\n"
+		"      --dos-config FILE settings of the uplink DoS guards (JSON, see dos.c)\n"
 		"  -f, --foreground      accepted for compatibility: always the case\n"
 		"      --uninstall       detach every pod and uplink, remove the pins and exit\n"
 		"  -v, --verbose         more logs (-vv: debug, libbpf too)\n"
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
 		OPT_TOKEN_FILE,
 		OPT_CA_FILE,
 		OPT_INSECURE,
+		OPT_DOS_CONFIG,
 	};
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
@@ -154,6 +156,7 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "uplink", required_argument, NULL, 'u' },
 		{ "deny-host", no_argument, NULL, 'H' },
+		{ "dos-config", required_argument, NULL, OPT_DOS_CONFIG },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "uninstall", no_argument, NULL, OPT_UNINSTALL },
 		{ "api-server", required_argument, NULL, OPT_API_SERVER },
@@ -235,6 +238,9 @@ int main(int argc, char **argv)
 		case OPT_INSECURE:
 			d.o.insecure = true;
 			break;
+		case OPT_DOS_CONFIG:
+			d.o.dos_config = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -266,7 +272,7 @@ int main(int argc, char **argv)
 	}
 	d.syncing = pw_k8s_source_wanted(&d.o);
 
-	err = start(&d) ?: pw_loop_setup(&d) ?: pw_k8s_source_start(&d) ?: pw_api_listen(&d);
+	err = start(&d) ?: pw_daemon_dos_start(&d) ?: pw_loop_setup(&d) ?: pw_k8s_source_start(&d) ?: pw_api_listen(&d);
 	if (!err) {
 		d.ready = true;
 		pr_info("ready: node %s, %s, socket %s", d.o.node_name,

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# podwalld and the uplink DoS guards: settings from --dos-config at start,
+# refused when bad; blocklist and limits changed live through the API socket,
+# seen by podwallctl on the same pinned maps. Private world (unshare -n -m),
+# private bpffs. Environment: PODWALLD, PODWALLCTL. Needs socat, jq.
+set -u
+[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
+for t in socat jq unshare; do
+	command -v $t >/dev/null || { echo "1..0 # SKIP $t not installed"; exit 77; }
+done
+: "${PODWALLD:?}" "${PODWALLCTL:?}"
+if [ -z "${PW_DOS_TEST_WORLD:-}" ]; then
+	exec env PW_DOS_TEST_WORLD=1 unshare -n -m --propagation private "$0" "$@"
+fi
+
+TMP=$(mktemp -d /tmp/pw-dos-test.XXXXXX)
+PIN=/sys/fs/bpf/podwall-dos-$$
+SOCK=$TMP/podwalld.sock
+LOG=$TMP/podwalld.log
+DPID=
+cleanup() {
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	umount /sys/fs/bpf 2>/dev/null
+	if [ "${V:-0}" = 1 ] && [ -f "$LOG" ]; then sed 's/^/# log: /' "$LOG"; fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 77; }
+ip link set lo up
+
+N=0
+NFAIL=0
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+fail() { N=$((N + 1)); NFAIL=$((NFAIL + 1)); echo "not ok $N - $1"; tail -n 5 "$LOG" | sed 's/^/#   /'; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
+api() { socat -t 3 - UNIX-CONNECT:"$SOCK" 2>/dev/null; }
+ctl() { "$PODWALLCTL" "$@" --pin-root "$PIN"; }
+start() {
+	"$PODWALLD" --pin-root "$PIN" --socket "$SOCK" --state-dir "$TMP/state" \
+		--queue-dir "$TMP/queue" --dos-config "$1" >>"$LOG" 2>&1 &
+	DPID=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		kill -0 "$DPID" 2>/dev/null || { DPID=; return 1; }
+		sleep 0.1
+	done
+	return 1
+}
+
+echo "TAP version 13"
+echo "1..12"
+cat >"$TMP/bad.json" <<'J'
+{"pps": 0}
+J
+check "a bad --dos-config (rate 0) stops the start, naming the key" \
+	eval '! start "$TMP/bad.json" && grep -q "pps: .*at least 1" "$LOG"'
+cat >"$TMP/dos.json" <<'J'
+{"pps": "20k", "bandwidth": "200Mbit", "auto_block_after": "2s", "auto_block_ttl": "10m",
+ "src_prefix4": 24, "syn_rate": "1k",
+ "blocklist": [{"cidr": "198.51.100.0/24", "ttl": "1h"}, {"cidr": "2001:db8::66"}]}
+J
+check "podwalld starts with --dos-config" start "$TMP/dos.json"
+check "settings from the file are in the maps" \
+	eval 'ctl -j ratelimit list | jq -e ".enabled and .default.pps == 20000 and
+		.default.bytes_per_sec == 25000000 and .src_prefix4 == 24 and .syn_pps == 1000 and
+		.auto_block_ms == 2000 and .auto_block_ttl_s == 600" >/dev/null'
+check "blocklist entries from the file, with their ttl" \
+	eval 'ctl -j blocklist list | jq -e "length == 2 and
+		(.[] | select(.cidr == \"198.51.100.0/24\") | .ttl_s > 3500 and .owner == \"operator\") and
+		(.[] | select(.cidr == \"2001:db8::66\") | .ttl_s == 0)" >/dev/null'
+check "API blocklist-add with a ttl" \
+	eval 'echo "{\"cmd\":\"blocklist-add\",\"cidr\":\"192.0.2.7\",\"ttl\":\"30s\"}" | api |
+		jq -e ".ok" >/dev/null'
+check "API blocklist-list shows it" \
+	eval 'echo "{\"cmd\":\"blocklist-list\"}" | api |
+		jq -e ".entries[] | select(.cidr == \"192.0.2.7\") | .ttl_s <= 30" >/dev/null'
+check "API blocklist-add refuses a bad CIDR, naming it" \
+	eval 'echo "{\"cmd\":\"blocklist-add\",\"cidr\":\"192.0.2.0/40\"}" | api |
+		jq -e ".code == 7 and (.error | test(\"192.0.2.0/40\"))" >/dev/null'
+check "API blocklist-del" \
+	eval 'echo "{\"cmd\":\"blocklist-del\",\"cidr\":\"192.0.2.7\"}" | api | jq -e ".ok" >/dev/null &&
+		! ctl -j blocklist list | grep -q 192.0.2.7'
+check "API ratelimit-set changes the limit live" \
+	eval 'echo "{\"cmd\":\"ratelimit-set\",\"settings\":{\"pps\":5000,\"syn_rate\":\"2k\"}}" |
+		api | jq -e ".ok" >/dev/null &&
+		ctl -j ratelimit list | jq -e ".default.pps == 5000 and .syn_pps == 2000" >/dev/null'
+check "API ratelimit-set refuses unknown units and negatives; nothing changes" \
+	eval 'echo "{\"cmd\":\"ratelimit-set\",\"settings\":{\"pps\":7000,\"bandwidth\":\"3parsecs\"}}" |
+		api | jq -e ".code == 7 and (.error | test(\"unknown unit\"))" >/dev/null &&
+		echo "{\"cmd\":\"ratelimit-set\",\"settings\":{\"pps\":-1}}" |
+		api | jq -e ".code == 7 and (.error | test(\"positive\"))" >/dev/null &&
+		ctl -j ratelimit list | jq -e ".default.pps == 5000" >/dev/null'
+check "API ratelimit-set per pod (ep_id)" \
+	eval 'echo "{\"cmd\":\"ratelimit-set\",\"settings\":{\"ep_id\":3,\"pps\":\"100\"}}" |
+		api | jq -e ".ok" >/dev/null &&
+		ctl -j ratelimit list | jq -e ".pods[] | select(.ep_id == 3) | .pps == 100" >/dev/null'
+check "API dos-status" \
+	eval 'echo "{\"cmd\":\"dos-status\"}" | api | jq -e ".ok and .enabled and
+		(.blocklisted | type == \"number\") and (.top_talkers | type == \"array\")" >/dev/null'
+[ "$NFAIL" = 0 ]
