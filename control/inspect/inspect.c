@@ -407,6 +407,16 @@ static void flow_end(struct insp *x, struct flow *f)
 	dpi_flow_end(x->dpi, f);
 	if (f->st[0].gap || f->st[1].gap)
 		x->st->stream_gaps++;
+	if (x->o->on_flow_end) {
+		struct pw_inspect_flow_info fi = {
+			.family = f->family, .proto = f->proto, .client = f->caddr,
+			.server = f->saddr, .cport = f->cport, .sport = f->sport,
+			.pkts = { f->pkts[0], f->pkts[1] }, .bytes = { f->bytes[0], f->bytes[1] },
+			.app = app_name(f->app), .ndpi = f->ndpi_name,
+		};
+
+		x->o->on_flow_end(&fi, x->o->ud);
+	}
 }
 
 static void flow_destroy(struct flow *f)

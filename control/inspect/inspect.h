@@ -13,6 +13,16 @@
 
 #include "sig.h"
 
+/* A flow as the inspector saw it, reported when it ends (evicted or end of capture). */
+struct pw_inspect_flow_info {
+	uint8_t family, proto;
+	const uint8_t *client, *server; /* 16 bytes each; IPv4 in the first 4 */
+	uint16_t cport, sport;
+	uint64_t pkts[2], bytes[2]; /* [0] to server, [1] to client */
+	const char *app;	    /* podwall's parsers: "http", "tls", "dns", "failed" or NULL */
+	const char *ndpi;	    /* nDPI's protocol name ("TLS.Google"), or "" */
+};
+
 struct pw_inspect_opts {
 	const char *eve_path;  /* NULL: no eve output */
 	const char *iface;     /* in_iface of the records; NULL: omitted */
@@ -21,6 +31,8 @@ struct pw_inspect_opts {
 	size_t max_flows;      /* flow table bound; 0: default */
 	size_t stream_depth;   /* bytes per direction given to the app parsers; 0: default */
 	bool ndpi;	       /* classify flows with nDPI */
+	void (*on_flow_end)(const struct pw_inspect_flow_info *fi, void *ud);
+	void *ud;
 };
 
 struct pw_inspect_stats {

@@ -331,7 +331,75 @@ static void test_gap_flow_bound_ips(void)
 	cap_free(&c);
 }
 
+struct ndpi_seen {
+	char names[8][64];
+	int n;
+};
+
+static void flow_end(const struct pw_inspect_flow_info *fi, void *ud)
+{
+	struct ndpi_seen *x = ud;
+
+	if (x->n < 8)
+		snprintf(x->names[x->n++], sizeof(x->names[0]), "%s", fi->ndpi);
+}
+
+/* nDPI's classification agrees with ndpiReader's recorded output on single-flow captures. */
+static void test_ndpi_matches_reader(void)
+{
+	static const struct {
+		const char *pcap, *want;
+	} cases[] = {
+		{ "dns_doh.pcap", "TLS.DoH_DoT" },
+		{ "google_ssl.pcap", "TLS.Google" },
+		{ "WebattackRCE.pcap", "HTTP" },
+		{ "ssh.pcap", "SSH" },
+	};
+	const char *data = getenv("PW_TESTDATA");
+	struct pw_sig_set *s = NULL;
+	char path[512], out[512], line[4096];
+
+	if (!data) {
+		pw_test_skip("PW_TESTDATA not set");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/ndpi/pcap/%s", data, cases[0].pcap);
+	if (access(path, R_OK)) {
+		pw_test_skip("nDPI test captures not found");
+		return;
+	}
+	ASSERT_OK(pw_sig_set_new(&s), "set");
+	ASSERT_EQ(pw_sig_add_rule(s, "alert ip any any -> any any (sid:1;)", "-", 1), 1, "rule");
+	ASSERT_OK(pw_sig_compile(s), "compile");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ndpi_seen seen = { 0 };
+		struct pw_inspect_opts o = { .ndpi = true, .on_flow_end = flow_end, .ud = &seen };
+		struct pw_inspect_stats st;
+		bool recorded = false;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/ndpi/pcap/%s", data, cases[i].pcap);
+		snprintf(out, sizeof(out), "%s/ndpi/result/%s.out", data, cases[i].pcap);
+		/* the expectation is checked against ndpiReader's own output first */
+		f = fopen(out, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			char tag[128];
+
+			snprintf(tag, sizeof(tag), "/%s]", cases[i].want);
+			recorded |= strstr(line, "[proto: ") && strstr(line, tag);
+		}
+		if (f)
+			fclose(f);
+		ASSERT_TRUE(recorded, cases[i].pcap);
+		ASSERT_OK(pw_inspect_pcap(s, path, &o, &st), cases[i].pcap);
+		if (ASSERT_GE(seen.n, 1, cases[i].pcap))
+			ASSERT_STREQ(seen.names[0], cases[i].want, cases[i].pcap);
+	}
+	pw_sig_set_free(&s);
+}
+
 static const struct pw_test tests[] = {
+	{ "ndpi_matches_reader", test_ndpi_matches_reader },
 	{ "tls_sni_split_out_of_order", test_tls_sni_split_out_of_order },
 	{ "http_segments_and_stream_rule", test_http_segments_and_stream_rule },
 	{ "dns_udp_and_tcp", test_dns_udp_and_tcp },
