@@ -72,7 +72,7 @@ static void apply(struct pw_daemon *d, enum pw_k8s_res r, const char *key, json_
 	json_decref(old);
 }
 
-static void delete(struct pw_daemon *d, enum pw_k8s_res r, const char *key)
+static void remove_obj(struct pw_daemon *d, enum pw_k8s_res r, const char *key)
 {
 	/* key may belong to d->objs: copy before the entry goes. */
 	_cleanup_free_ char *k = strdup(key);
@@ -121,11 +121,10 @@ static void on_relist(void *ctx, enum pw_k8s_res r, json_t *items)
 		nchanged++;
 	}
 	snprintf(prefix, sizeof(prefix), "%s/", pw_k8s_res_kind(r));
-	json_object_foreach_safe(d->objs, tmp, key, obj)
-	{
+	json_object_foreach_safe (d->objs, tmp, key, obj) {
 		if (strncmp(key, prefix, strlen(prefix)) || json_object_get(set, key))
 			continue;
-		delete (d, r, key);
+		remove_obj(d, r, key);
 		ndeleted++;
 	}
 	json_decref(set);
@@ -142,7 +141,7 @@ static void on_event(void *ctx, enum pw_k8s_res r, const char *type, json_t *obj
 		return;
 	pr_debug("k8s %s: %s %s", pw_k8s_res_name(r), type, k);
 	if (!strcmp(type, "DELETED"))
-		delete (d, r, k);
+		remove_obj(d, r, k);
 	else
 		apply(d, r, k, obj);
 }

@@ -5,7 +5,8 @@
 # events, and faults (disconnects, 410 Gone, 5xx/429 storms, malformed and
 # over-long event lines, token rotation). After every step the daemon's
 # compiled state must equal a fresh offline compile of the fixture's objects
-# (k8s_compiled), compared as history-independent documents.
+# (k8s_compiled), compared as history-independent documents. PW_DAEMON_WRAP
+# prefixes the daemon command (e.g. "valgrind --leak-check=full"); V=1: logs.
 # Root (the daemon opens the real datapath); runs in a private world.
 set -u
 
@@ -110,7 +111,7 @@ fx_fault() { printf '{"fault":"%s","resource":"%s"}' "$1" "${2:-*}" | fx fault; 
 fx_stat() { curl -sf "$CTL/stats" | jq -r --arg k "$1" '.[$k] // 0'; }
 
 start_daemon() {
-	"$PODWALLD" -v --api-server "https://127.0.0.1:$PORT" --token-file "$TMP/token" \
+	${PW_DAEMON_WRAP:-} "$PODWALLD" -v --api-server "https://127.0.0.1:$PORT" --token-file "$TMP/token" \
 		--ca-file "$TMP/ca.pem" --node-name $NODE --pin-root "$PIN" --socket "$SOCK" \
 		--queue-dir "$TMP/queue" --state-dir "$TMP/state" >>"$LOG" 2>&1 &
 	DPID=$!
@@ -121,7 +122,7 @@ k8s_field() { status_json | jq -r ".k8s.$1.$2"; }
 sum_field() { status_json | jq "[.k8s[].$1] | add"; }
 
 wait_ready() {
-	for _ in $(seq 150); do
+	for _ in $(seq 300); do
 		[ "$(status_json | jq -r .ready)" = true ] && return 0
 		kill -0 "$DPID" 2>/dev/null || return 1
 		sleep 0.1
@@ -274,14 +275,40 @@ check "after the faults: ready, every resource watching" wait_for \
 kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 echo wrong-token >"$TMP/token"
 start_daemon
-for _ in $(seq 50); do status_json >/dev/null && break; sleep 0.1; done
-sleep 1
+for _ in $(seq 300); do status_json >/dev/null && break; sleep 0.1; done
+check "  ... the API error is in the status" wait_for \
+	'status_json | jq -r ".k8s.pods.last_error" | grep -q 401'
 check "restart with a bad token: not ready, reason initial sync" eval \
 	'status_json | jq -e ".ready == false and .reason == \"initial sync\"" >/dev/null'
-check "  ... the API error is in the status" eval \
-	'status_json | jq -r ".k8s.pods.last_error" | grep -q 401'
 echo fixture-token-2 >"$TMP/token.new" && mv "$TMP/token.new" "$TMP/token"
 check "  ... the token fixed: ready, converged" eval 'wait_ready && converged'
+
+# ---- a kubeconfig (CA data inline, tokenFile relative to it) ---------------
+
+kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+cat >"$TMP/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+current-context: fixture
+clusters:
+- name: fixture
+  cluster:
+    server: https://127.0.0.1:$PORT/
+    certificate-authority-data: $(base64 -w0 "$TMP/ca.pem")
+contexts:
+- name: fixture
+  context: {cluster: fixture, user: podwall}
+users:
+- name: podwall
+  user: {tokenFile: token}
+EOF
+${PW_DAEMON_WRAP:-} "$PODWALLD" -v --kubeconfig "$TMP/kubeconfig" --node-name $NODE \
+	--pin-root "$PIN" --socket "$SOCK" --queue-dir "$TMP/queue" --state-dir "$TMP/state" \
+	>>"$LOG" 2>&1 &
+DPID=$!
+check "--kubeconfig (inline CA, relative tokenFile): ready, converged" eval 'wait_ready && converged'
+check "  ... source names the kubeconfig" eval \
+	'status_json | jq -e ".source == \"kubeconfig:$TMP/kubeconfig\"" >/dev/null'
 
 kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 check "podwalld stops cleanly on SIGTERM" true
