@@ -141,6 +141,8 @@ int pw_registry_save(struct pw_daemon *d)
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	json_t *root, *arr = json_array();
 	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
 	int err = 0;
 
 	for (size_t i = 1; i < PW_MAX_ENDPOINTS; i++)
@@ -157,7 +159,11 @@ int pw_registry_save(struct pw_daemon *d)
 		err = pr_err_r(-errno, "write %s", tmp);
 		goto out;
 	}
-	if (json_dumpfd(root, fd, JSON_INDENT(1)) || write(fd, "\n", 1) != 1 || fsync(fd)) {
+	/* One write: json_dumpfd() issues a write per token, on every ADD and DEL. */
+	text = json_dumps(root, JSON_COMPACT);
+	len = text ? strlen(text) : 0;
+	if (!text || write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+	    fsync(fd)) {
 		err = pr_err_r(-EIO, "write %s", tmp);
 		unlink(tmp);
 		goto out;
