@@ -232,11 +232,10 @@ static bool proto_match(const struct pw_sig_rule *r, const struct pw_sig_input *
 	case PW_SIG_P_IP:
 		return true;
 	case PW_SIG_P_TCP:
-		return in->l4proto == IPPROTO_TCP;
+	/* one TCP payload view (new stream bytes with a tail) serves both */
 	case PW_SIG_P_TCP_PKT:
-		return in->l4proto == IPPROTO_TCP && !in->stream;
 	case PW_SIG_P_TCP_STREAM:
-		return in->l4proto == IPPROTO_TCP && in->stream;
+		return in->l4proto == IPPROTO_TCP;
 	case PW_SIG_P_UDP:
 		return in->l4proto == IPPROTO_UDP;
 	case PW_SIG_P_ICMP:

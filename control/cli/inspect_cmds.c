@@ -17,13 +17,14 @@ static void usage(void)
 	printf("Usage: podwallctl [-j] inspect --pcap FILE --rules FILE [--rules FILE...]\n"
 	       "                  [--eve OUT] [--simulate-ips] [--midstream]\n"
 	       "                  [--classification FILE] [--set VAR=VALUE] [--iface NAME] [--no-ndpi]\n"
-	       "                  [--action-order A,B,C,D]\n"
+	       "                  [--action-order A,B,C,D] [--alerts-per-packet N]\n"
 	       "Runs the capture through the flow table, TCP reassembly, the HTTP/TLS/DNS parsers,\n"
 	       "nDPI and the rules; alerts are written to OUT as eve.json lines.\n"
 	       "  --simulate-ips  drop/reject rules block the rest of their flow\n"
 	       "  --midstream     TCP flows picked up without a handshake count as established\n"
 	       "  --set VAR=VAL   an address or port variable, e.g. HOME_NET=[10.0.0.0/8]\n"
-	       "  --action-order  e.g. drop,pass,reject,alert (default pass,drop,reject,alert)\n");
+	       "  --action-order  e.g. drop,pass,reject,alert (default pass,drop,reject,alert)\n"
+	       "  --alerts-per-packet N  alerts logged per packet or transaction (default 15)\n");
 }
 
 static double now(void)
@@ -47,6 +48,7 @@ int do_inspect(int argc, char **argv)
 		{ "iface", required_argument, NULL, 'i' },
 		{ "no-ndpi", no_argument, NULL, 'N' },
 		{ "action-order", required_argument, NULL, 'O' },
+		{ "alerts-per-packet", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -65,8 +67,20 @@ int do_inspect(int argc, char **argv)
 		return 1;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:S:e:Imc:s:i:NO:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:S:e:Imc:s:i:NO:A:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'A': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || !n || n > 1000) {
+				p_err("inspect: --alerts-per-packet wants 1..1000, not \"%s\"", optarg);
+				ret = 2;
+				goto out;
+			}
+			io.alerts_per_packet = n;
+			break;
+		}
 		case 'O': {
 			enum pw_sig_action order[_PW_SIG_ACTION_MAX];
 			char *save = NULL, *t = strtok_r(optarg, ",>", &save);

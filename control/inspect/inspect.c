@@ -545,7 +545,7 @@ static void on_hit(const struct pw_sig_hit *h, void *ud)
 		if (x->flow)
 			x->flow->dropped = true;
 	}
-	if (x->alerts_this_pkt >= ALERTS_PER_PACKET)
+	if (x->alerts_this_pkt >= (int)x->o->alerts_per_packet)
 		return;
 	x->alerts_this_pkt++;
 	x->st->alerts++;
@@ -657,6 +657,7 @@ static void packet(struct insp *x, const struct pkt *p)
 	bool ts = true, tracked = p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
 				 p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6 ||
 				 p->proto == IPPROTO_SCTP;
+	bool establish_after = false;
 	int dir;
 
 	tracked = tracked && !p->l4_bad;
@@ -697,7 +698,8 @@ static void packet(struct insp *x, const struct pkt *p)
 			seq++;
 		} else if (!f->established && f->syn && f->synack && dir == DIR_TS &&
 			   (p->tcp_flags & 0x10)) {
-			f->established = true;
+			/* the handshake's last ACK is itself not "established" (as in Suricata) */
+			establish_after = true;
 		}
 		/* Midstream pickups, and (async) flows whose SYN-ACK went another way. */
 		if (x->o->midstream && !f->synack && (!f->syn || (dir == DIR_TS && (p->tcp_flags & 0x10))))
@@ -763,6 +765,8 @@ static void packet(struct insp *x, const struct pkt *p)
 	x->in = &in;
 	if (!(f && f->passed))
 		pw_sig_match(x->set, &in, f ? &f->sf : NULL, on_hit, x);
+	if (establish_after)
+		f->established = true;
 	if (f && f->tail[dir].len > STREAM_TAIL)
 		bbuf_consume(&f->tail[dir], f->tail[dir].len - STREAM_TAIL);
 	if (x->block)
@@ -788,6 +792,8 @@ int pw_inspect_pcap(struct pw_sig_set *s, const char *pcap_path, const struct pw
 		opts.max_flows = DEFAULT_MAX_FLOWS;
 	if (!opts.stream_depth)
 		opts.stream_depth = DEFAULT_STREAM_DEPTH;
+	if (!opts.alerts_per_packet)
+		opts.alerts_per_packet = ALERTS_PER_PACKET;
 	x.max_flows = opts.max_flows;
 	pc = pcap_open_offline(pcap_path, errbuf);
 	if (!pc) {

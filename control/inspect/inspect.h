@@ -31,6 +31,7 @@ struct pw_inspect_opts {
 	size_t max_flows;      /* flow table bound; 0: default */
 	size_t stream_depth;   /* bytes per direction given to the app parsers; 0: default */
 	bool ndpi;	       /* classify flows with nDPI */
+	unsigned int alerts_per_packet; /* alerts logged per packet or transaction; 0: 15 */
 	void (*on_flow_end)(const struct pw_inspect_flow_info *fi, void *ud);
 	void *ud;
 };

@@ -81,6 +81,9 @@ def options(test, d):
             groups = ((y.get('vars') or {}).get('address-groups') or {})
             for k, v in groups.items():
                 opts += ['--set', '%s=%s' % (k, v)]
+            amax = y.get('packet-alert-max')
+            if isinstance(amax, int):
+                opts += ['--alerts-per-packet', str(amax)]
             order = y.get('action-order')
             if isinstance(order, list):
                 opts += ['--action-order', ','.join(order)]
