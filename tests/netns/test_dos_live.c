@@ -18,6 +18,9 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
@@ -25,11 +28,14 @@
 #include <time.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
 
 #include "cleanup.h"
 #include "datapath.h"
 #include "dos.h"
 #include "log.h"
+#include "pkt.h"
 #include "pod.h"
 #include "podwall/verdict.h"
 #include "test.h"
@@ -83,6 +89,39 @@ static __u64 now_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * XDP_TX on a veth hands the frame to the peer's NAPI, which a veth only
+ * runs with GRO on or an XDP program of its own (a NIC needs nothing): give
+ * the peer a two-instruction XDP_PASS program, which needs no ethtool.
+ */
+static int peer_napi(void)
+{
+	const struct bpf_insn pass[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 2 /* XDP_PASS */},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	int self = open("/proc/self/ns/net", O_RDONLY), wan = open("/run/netns/pwd-wan", O_RDONLY);
+	int prog, err = 0;
+
+	if (self < 0 || wan < 0 || setns(wan, CLONE_NEWNET)) {
+		err = -errno;
+		goto out;
+	}
+	prog = bpf_prog_load(BPF_PROG_TYPE_XDP, "pw_pass", "GPL", pass, 2, NULL);
+	if (prog < 0 || bpf_xdp_attach(if_nametoindex("up-p"), prog, XDP_FLAGS_DRV_MODE, NULL))
+		err = -errno;
+	if (prog >= 0)
+		close(prog);
+	if (setns(self, CLONE_NEWNET))
+		err = -errno;
+out:
+	if (self >= 0)
+		close(self);
+	if (wan >= 0)
+		close(wan);
+	return err;
+}
+
 /* wan: a bridge joining the node's uplink, the client and the attacker. */
 static void topology(const char *gw)
 {
@@ -97,6 +136,7 @@ static void topology(const char *gw)
 	must(sh("for p in up-p cli-p att-p; do ip -n pwd-wan link set $p master br0 up; done"),
 	     "ports");
 	must(sh("ip addr add " NODE_WAN "/24 dev " UPLINK " && ip link set " UPLINK " up"), "up");
+	must(peer_napi(), "XDP_PASS program on the uplink's peer");
 	must(sh("sysctl -qw net.ipv4.ip_forward=1"), "forwarding");
 	/* ptp routes only its subnet into the pod: the way back to the outside. */
 	must(sh("ip -n pwd-srv route add 192.168.77.0/24 via %s", gw), "pod route");
@@ -276,6 +316,152 @@ static void test_flood_client_keeps_working(void)
 	munmap(sent, sizeof(*sent));
 }
 
+/* The node uplink's MAC: spoofed frames must be addressed to it. */
+static int uplink_mac(uint8_t mac[6])
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), err = 0;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), UPLINK);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/*
+ * The attacker, spoofing: SYNs from 4096 addresses of 100.64.0.0/16 that do
+ * not exist, raw frames on its veth, for ms.
+ */
+static pid_t syn_flood(const char *dst, int ms, __u64 *sent)
+{
+	uint8_t dmac[6];
+	pid_t pid;
+
+	if (uplink_mac(dmac))
+		return -1;
+	pid = fork();
+	if (pid)
+		return pid;
+	{
+		static unsigned char frames[256][96];
+		static int lens[256];
+		struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_halen = 6};
+		int nfd = open("/run/netns/pwd-att", O_RDONLY), fd, i;
+		__u64 end, n = 0, k = 0;
+		char src[32];
+
+		if (nfd < 0 || setns(nfd, CLONE_NEWNET))
+			_exit(1);
+		fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+		ll.sll_ifindex = if_nametoindex("eth0");
+		memcpy(ll.sll_addr, dmac, 6);
+		if (fd < 0 || bind(fd, (void *)&ll, sizeof(ll)))
+			_exit(1);
+		end = now_ms() + ms;
+		while (now_ms() < end) {
+			for (i = 0; i < 256; i++, k++) {
+				struct pw_pkt p = {.family = PW_AF_INET, .src = src, .dst = dst,
+						   .dmac = dmac, .proto = IPPROTO_TCP,
+						   .sport = 1024 + k % 60000, .dport = ECHO_PORT,
+						   .tcp_flags = PW_TCP_SYN, .seq = k * 7919};
+
+				snprintf(src, sizeof(src), "100.64.%llu.%llu",
+					 (unsigned long long)(k / 250 % 16),
+					 (unsigned long long)(k % 250 + 1));
+				lens[i] = pw_pkt_build(&p, frames[i], sizeof(frames[i]));
+				n += send(fd, frames[i], lens[i], 0) == lens[i];
+			}
+		}
+		*sent = n;
+		_exit(0);
+	}
+}
+
+static size_t ct_entries(void)
+{
+	char path[128];
+	struct pw_ct_key k, nk;
+	void *prev = NULL;
+	size_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_root, PW_MAP_CT);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, &nk) == 0) {
+		k = nk;
+		prev = &k;
+		n++;
+	}
+	close(fd);
+	return n;
+}
+
+static void test_syn_flood_client_connects(void)
+{
+	struct pw_dos_cfg cfg = {.flags = PW_DOS_F_ENABLED, .syn_pps = 200, .syn_burst = 200};
+	__u64 *sent = mmap(NULL, sizeof(*sent), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			   -1, 0);
+	struct pw_dos_stats st0, st1;
+	int requests = 0, served = 0, resets = 0, status;
+	size_t ct_before, ct_max = 0, ct;
+	__u64 start;
+	pid_t pid;
+
+	if (!ASSERT_TRUE(sent != MAP_FAILED, "mmap"))
+		return;
+	must(pw_dos_cfg_write(dos, &cfg), "dos cfg");
+	pw_dos_block_del(dos, ATTACK_IP); /* whatever the earlier tests left */
+	must(pw_dos_stats_read(dos, &st0), "stats");
+	ct_before = ct_entries();
+	start = now_ms();
+	pid = syn_flood(srv.ip, FLOOD_MS, sent);
+	if (!ASSERT_TRUE(pid > 0, "flooder started"))
+		return;
+	usleep(300000); /* the guard turns on */
+	while (now_ms() - start < FLOOD_MS) {
+		int attempt;
+
+		requests++;
+		/* A client's first connection is reset once its cookie admitted it; it retries. */
+		for (attempt = 0; attempt < 3; attempt++) {
+			if (pw_test_probe(&client, IPPROTO_TCP, srv.ip, ECHO_PORT, 1000)) {
+				served++;
+				break;
+			}
+			resets++;
+		}
+		ct = ct_entries();
+		if (ct > ct_max)
+			ct_max = ct;
+		usleep(100000);
+	}
+	waitpid(pid, &status, 0);
+	must(pw_dos_stats_read(dos, &st1), "stats");
+	pw_test_diag("SYN flood: %llu spoofed SYNs in %d ms; client served %d/%d (%d retries); "
+		     "cookies sent %llu, valid %llu, invalid %llu; conntrack %zu -> max %zu",
+		     (unsigned long long)*sent, FLOOD_MS, served, requests, resets,
+		     (unsigned long long)(st1.syn_cookies_sent_total - st0.syn_cookies_sent_total),
+		     (unsigned long long)(st1.syn_cookies_ok_total - st0.syn_cookies_ok_total),
+		     (unsigned long long)(st1.syn_cookies_bad_total - st0.syn_cookies_bad_total),
+		     ct_before, ct_max);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "flooder ran");
+	ASSERT_GE(*sent, 20000, "a real SYN flood");
+	ASSERT_EQ(served, requests, "every client request served during the SYN flood");
+	ASSERT_TRUE(resets <= 1, "at most one reset: the admission");
+	ASSERT_GE(st1.syn_cookies_sent_total - st0.syn_cookies_sent_total, *sent / 2,
+		  "the flood answered with cookies");
+	ASSERT_GE(st1.syn_cookies_ok_total - st0.syn_cookies_ok_total, 1,
+		  "the client admitted by its cookie");
+	ASSERT_TRUE(ct_max < ct_before + 1000, "spoofed SYNs did not fill conntrack");
+	munmap(sent, sizeof(*sent));
+}
+
 /* Runs podwallctl with args; its stdout into out. Returns its exit status. */
 static int ctl(char *out, size_t len, const char *args)
 {
@@ -351,6 +537,7 @@ static void test_podwallctl(void)
 static const struct pw_test tests[] = {
 	{"flood_client_keeps_working", test_flood_client_keeps_working},
 	{"podwallctl", test_podwallctl},
+	{"syn_flood_client_connects", test_syn_flood_client_connects},
 };
 
 static void cleanup(void)
