@@ -39,6 +39,10 @@ static const char *proto_str(uint8_t p, char *tmp)
 		return "IPv6-ICMP";
 	case IPPROTO_SCTP:
 		return "SCTP";
+	case IPPROTO_IPIP:
+		return "IP-in-IP";
+	case IPPROTO_GRE:
+		return "GRE";
 	default:
 		sprintf(tmp, "%03u", p);
 		return tmp;

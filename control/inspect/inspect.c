@@ -29,6 +29,13 @@
 
 struct pkt {
 	bool l4_bad; /* truncated L4 header: inspected as IP only, outside any flow */
+	bool tunneled; /* this is the inner packet; outer holds the tunnel's IP header */
+	struct {
+		uint8_t family, proto;
+		uint8_t src[16], dst[16];
+		const uint8_t *l3;
+		size_t l3len;
+	} outer;
 	uint8_t family, proto, tcp_flags;
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
@@ -163,6 +170,17 @@ static int decode_inner(struct pkt *p, int depth)
 
 	if (depth > 4)
 		return 0;
+	/* IP-level tunnels: the outermost header is inspected too (IP-only rules). */
+	if (!p->tunneled && (p->proto == IPPROTO_GRE || p->proto == IPPROTO_IPIP ||
+			     p->proto == IPPROTO_IPV6)) {
+		p->tunneled = true;
+		p->outer.family = p->family;
+		p->outer.proto = p->proto;
+		memcpy(p->outer.src, p->src, 16);
+		memcpy(p->outer.dst, p->dst, 16);
+		p->outer.l3 = p->l3;
+		p->outer.l3len = p->l3len;
+	}
 	switch (p->proto) {
 	case IPPROTO_GRE:
 		if (decode_gre(p, d, n))
@@ -654,9 +672,7 @@ static void packet(struct insp *x, const struct pkt *p)
 	struct bbuf data = { 0 };
 	struct pw_sig_input in = { 0 };
 	struct flow *f = NULL;
-	bool ts = true, tracked = p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
-				 p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6 ||
-				 p->proto == IPPROTO_SCTP;
+	bool ts = true, tracked = p->proto != 0; /* non-first fragments have no flow */
 	bool establish_after = false;
 	int dir;
 
@@ -825,6 +841,16 @@ int pw_inspect_pcap(struct pw_sig_set *s, const char *pcap_path, const struct pw
 		if (decode(dlt, &p, d, h->caplen)) {
 			st->decode_errors++;
 			continue;
+		}
+		if (p.tunneled) {
+			struct pkt op = { .family = p.outer.family, .proto = p.outer.proto,
+					 .l3 = p.outer.l3, .l3len = p.outer.l3len,
+					 .icmp_type = -1, .icmp_code = -1 };
+
+			memcpy(op.src, p.outer.src, 16);
+			memcpy(op.dst, p.outer.dst, 16);
+			op.payload = p.outer.l3; /* no payload: the inner packet is inspected itself */
+			packet(&x, &op);
 		}
 		packet(&x, &p);
 	}
