@@ -27,6 +27,7 @@ struct pw_daemon_opts {
 	/* Kubernetes API source (control/k8s/api_source.c): any of these selects it. */
 	const char *api_server, *kubeconfig, *context, *token_file, *ca_file;
 	bool insecure, in_cluster;
+	unsigned int watch_timeout_s; /* 0: the client's default */
 	const char *node_name;
 	const char *pin_root;
 	const char *socket;

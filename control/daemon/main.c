@@ -35,6 +35,7 @@ static void usage(FILE *f)
 		"      --token-file FILE bearer token, re-read when it changes\n"
 		"      --ca-file FILE    CA bundle that signed the API server's certificate\n"
 		"      --insecure        do not verify the API server's certificate (tests)\n"
+		"      --watch-timeout S a watch's timeoutSeconds (default 300)\n"
 		"  -n, --node-name NAME  this node's name (default: the hostname)\n"
 		"  -P, --pin-root DIR    bpffs directory of the pinned state (default %s)\n"
 		"  -s, --socket PATH     API socket (default %s)\n"
@@ -145,6 +146,7 @@ int main(int argc, char **argv)
 		OPT_TOKEN_FILE,
 		OPT_CA_FILE,
 		OPT_INSECURE,
+		OPT_WATCH_TIMEOUT,
 		OPT_DOS_CONFIG,
 	};
 	static const struct option opts[] = {
@@ -166,6 +168,7 @@ int main(int argc, char **argv)
 		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 		{ "insecure", no_argument, NULL, OPT_INSECURE },
+		{ "watch-timeout", required_argument, NULL, OPT_WATCH_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -238,6 +241,17 @@ int main(int argc, char **argv)
 		case OPT_INSECURE:
 			d.o.insecure = true;
 			break;
+		case OPT_WATCH_TIMEOUT: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || !v || v > 3600) {
+				fprintf(stderr, "podwalld: --watch-timeout: 1..3600 seconds\n");
+				return 2;
+			}
+			d.o.watch_timeout_s = (unsigned int)v;
+			break;
+		}
 		case OPT_DOS_CONFIG:
 			d.o.dos_config = optarg;
 			break;

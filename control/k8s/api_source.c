@@ -227,7 +227,9 @@ int pw_k8s_source_start(struct pw_daemon *d)
 		cfg.ca_file = strdup(o->ca_file);
 	}
 	cfg.insecure |= o->insecure;
-	err = pw_k8s_client_new(&d->k8s, &cfg, NULL, &ops, d);
+	err = pw_k8s_client_new(&d->k8s, &cfg,
+				&(struct pw_k8s_client_opts){ .watch_timeout_s = o->watch_timeout_s },
+				&ops, d);
 	if (err) {
 		pr_err("k8s client for %s: %s", cfg.server, strerror(-err));
 		pw_k8s_config_clear(&cfg);

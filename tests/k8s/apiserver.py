@@ -12,6 +12,7 @@ plain-HTTP control port lets a test change objects and inject faults:
   POST /_fixture/delete       {kind, namespace, name}    -> DELETED
   POST /_fixture/fault        {fault, resource}          -> next on that resource's watch:
         disconnect | error410 | garbage | hugeline | slow | close
+        expire_continue (the next list continue token is 410 Expired)
   POST /_fixture/http_errors  {count, code}              -> the next count API requests fail
   POST /_fixture/compact                                 -> every resourceVersion seen so far
                                                             is gone; open watches end
@@ -217,6 +218,9 @@ class Handler(BaseHTTPRequestHandler):
         kind, ver = RES_KIND[res]
         limit = int(q.get("limit") or 0)
         with w.cv:
+            if q.get("continue") and "expire_continue" in w.faults[res]:
+                w.faults[res].remove("expire_continue")
+                w.snapshots.clear()
             if q.get("continue"):
                 try:
                     tok = json.loads(base64.urlsafe_b64decode(q["continue"]))
@@ -280,11 +284,11 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 with w.cv:
                     todo = [e for e in w.events[res] if e[0] > since]
-                    fault = w.faults[res].pop(0) if w.faults[res] else None
+                    fault = self.take_fault(res)
                     if not todo and not fault and w.token_gen == gen and w.stream_gen == sgen:
                         w.cv.wait(0.2)
                         todo = [e for e in w.events[res] if e[0] > since]
-                        fault = w.faults[res].pop(0) if w.faults[res] else None
+                        fault = self.take_fault(res)
                     rotated = w.token_gen != gen
                     compacted = w.stream_gen != sgen
                     cur = w.rv
@@ -340,6 +344,14 @@ class Handler(BaseHTTPRequestHandler):
                     return
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
+
+    def take_fault(self, res):
+        """The next watch fault (caller holds the lock); list faults stay queued."""
+        q = self.world.faults[res]
+        for i, f in enumerate(q):
+            if f != "expire_continue":
+                return q.pop(i)
+        return None
 
     def line(self, typ, obj):
         return json.dumps({"type": typ, "object": obj}).encode() + b"\n"

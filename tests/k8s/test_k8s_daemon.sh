@@ -111,8 +111,9 @@ fx_fault() { printf '{"fault":"%s","resource":"%s"}' "$1" "${2:-*}" | fx fault; 
 fx_stat() { curl -sf "$CTL/stats" | jq -r --arg k "$1" '.[$k] // 0'; }
 
 start_daemon() {
-	${PW_DAEMON_WRAP:-} "$PODWALLD" -v --api-server "https://127.0.0.1:$PORT" --token-file "$TMP/token" \
-		--ca-file "$TMP/ca.pem" --node-name $NODE --pin-root "$PIN" --socket "$SOCK" \
+	${PW_DAEMON_WRAP:-} "$PODWALLD" -v --api-server "https://127.0.0.1:$PORT" \
+		--token-file "$TMP/token" --ca-file "$TMP/ca.pem" --watch-timeout 2 \
+		--node-name $NODE --pin-root "$PIN" --socket "$SOCK" \
 		--queue-dir "$TMP/queue" --state-dir "$TMP/state" >>"$LOG" 2>&1 &
 	DPID=$!
 }
@@ -243,6 +244,22 @@ fx_fault hugeline pods
 pod e default db other-node 10.77.0.10 | fx_apply
 check "event line over 8 MiB: relist, converges" converged
 check "  ... it was a relist" wait_for '[ "$(k8s_field pods relists)" -gt "$r0" ]'
+
+# A relist whose continue token expires between pages starts the list over.
+r0=$(fx_stat 410)
+fx_fault expire_continue pods
+fx_fault error410 pods
+pod e default web other-node 10.77.0.10 | fx_apply
+check "continue token expired mid-list (410): list starts over, converges" converged
+check "  ... through a 410 on the continue request" wait_for '[ "$(fx_stat 410)" -gt "$r0" ]'
+
+# timeoutSeconds (2 s here) ends watches cleanly: re-watched without errors or relists.
+w0=$(sum_field watches)
+e0=$(sum_field errors)
+rl0=$(sum_field relists)
+sleep 4.5
+check "watches end after timeoutSeconds and are re-established, no errors, no relists" eval \
+	'[ "$(sum_field watches)" -ge $((w0 + 3)) ] && [ "$(sum_field errors)" = "$e0" ] && [ "$(sum_field relists)" = "$rl0" ]'
 
 fx_fault slow networkpolicies
 np slow default db web 7000 | fx_apply
