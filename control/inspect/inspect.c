@@ -27,9 +27,34 @@
 #define HASH_BUCKETS	     (1u << 16)
 #define STREAM_TAIL	     1024 /* stream bytes kept for patterns across segments */
 
+/* IPv4 reassembly: a few datagrams at a time, each up to 64 KiB, first copy of a byte wins. */
+#define DEFRAG_SLOTS   32
+#define DEFRAG_MAX     65535
+#define DEFRAG_TIMEOUT 30000000ULL /* usec */
+
+struct defrag_slot {
+	bool used, have_last;
+	uint8_t src[4], dst[4], proto;
+	uint16_t id;
+	uint64_t first_usec;
+	size_t total;		     /* payload bytes, known once the last fragment arrived */
+	uint8_t hdr[60];	     /* IP header of the first fragment */
+	size_t hl;
+	uint8_t *data;		     /* DEFRAG_MAX bytes */
+	uint8_t have[DEFRAG_MAX / 8 / 8 + 1]; /* one bit per 8-byte unit */
+};
+
+struct defrag {
+	struct defrag_slot slot[DEFRAG_SLOTS];
+	uint8_t *out; /* the last reassembled datagram, valid for one packet */
+	uint64_t now;
+};
+
 struct pkt {
+	struct defrag *df;
 	bool l4_bad; /* truncated L4 header: inspected as IP only, outside any flow */
 	bool tunneled; /* this is the inner packet; outer holds the tunnel's IP header */
+	bool reassembled; /* l3 points into the defragmented datagram */
 	struct {
 		uint8_t family, proto;
 		uint8_t src[16], dst[16];
@@ -63,6 +88,7 @@ struct insp {
 	int alerts_this_pkt;
 	const struct app_unit *unit;
 	const struct pw_sig_input *in;
+	struct defrag df;
 	const uint8_t *pkt_data; /* the current packet unit's payload */
 	size_t pkt_len;
 	bool block;
@@ -152,10 +178,16 @@ static int decode_gre(struct pkt *p, const uint8_t *d, size_t n)
 		return decode_ip(p, d, n);
 	case 0x6558:
 		return decode_eth(p, d, n);
-	case 0x880b: /* PPP */
-		if (n >= 4 && d[0] == 0xff)
-			return decode_ip(p, d + 4, n - 4);
+	case 0x880b: /* PPP: address/control may be left out, the protocol compressed to a byte */
+		if (n >= 2 && d[0] == 0xff && d[1] == 0x03) {
+			d += 2;
+			n -= 2;
+		}
+		if (n >= 1 && (d[0] == 0x21 || d[0] == 0x57))
+			return decode_ip(p, d + 1, n - 1);
 		if (n >= 2 && (d[0] << 8 | d[1]) == 0x0021)
+			return decode_ip(p, d + 2, n - 2);
+		if (n >= 2 && (d[0] << 8 | d[1]) == 0x0057)
 			return decode_ip(p, d + 2, n - 2);
 		return -1;
 	default:
@@ -167,6 +199,7 @@ static int decode_inner(struct pkt *p, int depth)
 {
 	const uint8_t *d = p->payload;
 	size_t n = p->plen;
+	int rc;
 
 	if (depth > 4)
 		return 0;
@@ -183,13 +216,15 @@ static int decode_inner(struct pkt *p, int depth)
 	}
 	switch (p->proto) {
 	case IPPROTO_GRE:
-		if (decode_gre(p, d, n))
-			return -1;
+		rc = decode_gre(p, d, n);
+		if (rc)
+			return rc;
 		break;
 	case IPPROTO_IPIP:
 	case IPPROTO_IPV6:
-		if (decode_ip(p, d, n))
-			return -1;
+		rc = decode_ip(p, d, n);
+		if (rc)
+			return rc;
 		break;
 	case IPPROTO_UDP:
 		if ((p->dport == 4789 || p->dport == 8472) && n > 8 && (d[0] & 0x08)) { /* VXLAN */
@@ -211,6 +246,91 @@ static int decode_inner(struct pkt *p, int depth)
 	return decode_inner(p, depth + 1);
 }
 
+static bool units_complete(const struct defrag_slot *sl)
+{
+	for (size_t u = 0; u < (sl->total + 7) / 8; u++)
+		if (!(sl->have[u / 8] & (1u << (u % 8))))
+			return false;
+	return true;
+}
+
+/*
+ * Adds a fragment; returns the reassembled datagram (valid until the next call)
+ * and its length when this fragment completed one, else NULL.
+ */
+static const uint8_t *defrag_add(struct defrag *df, const uint8_t *d, size_t hl, size_t n,
+				 size_t *outlen)
+{
+	uint16_t fo = (d[6] << 8 | d[7]), id = d[4] << 8 | d[5];
+	size_t off = (size_t)(fo & 0x1fff) * 8, len = n - hl;
+	bool mf = fo & 0x2000;
+	struct defrag_slot *sl = NULL, *free_sl = NULL, *oldest = NULL;
+
+	for (int i = 0; i < DEFRAG_SLOTS; i++) {
+		struct defrag_slot *c = &df->slot[i];
+
+		if (c->used && df->now - c->first_usec > DEFRAG_TIMEOUT)
+			c->used = false;
+		if (c->used && c->id == id && c->proto == d[9] && !memcmp(c->src, d + 12, 4) &&
+		    !memcmp(c->dst, d + 16, 4))
+			sl = c;
+		if (!c->used && !free_sl)
+			free_sl = c;
+		if (c->used && (!oldest || c->first_usec < oldest->first_usec))
+			oldest = c;
+	}
+	if (!sl) {
+		sl = free_sl ? free_sl : oldest;
+		if (!sl->data && !(sl->data = malloc(DEFRAG_MAX)))
+			return NULL;
+		memset(sl->have, 0, sizeof(sl->have));
+		sl->used = true;
+		sl->have_last = false;
+		sl->hl = 0;
+		sl->id = id;
+		sl->proto = d[9];
+		memcpy(sl->src, d + 12, 4);
+		memcpy(sl->dst, d + 16, 4);
+		sl->first_usec = df->now;
+	}
+	if (off + len > DEFRAG_MAX) {
+		sl->used = false; /* oversized: dropped, as the datagram would be */
+		return NULL;
+	}
+	if (!off) {
+		memcpy(sl->hdr, d, hl);
+		sl->hl = hl;
+	}
+	if (!mf) {
+		sl->have_last = true;
+		sl->total = off + len;
+	}
+	for (size_t b = off; b < off + len; b += 8) {
+		size_t u = b / 8;
+
+		if (!(sl->have[u / 8] & (1u << (u % 8)))) {
+			memcpy(sl->data + b, d + hl + (b - off), b + 8 <= off + len ? 8 : off + len - b);
+			/* a partial unit is only final at the end of the datagram */
+			if (b + 8 <= off + len || !mf)
+				sl->have[u / 8] |= 1u << (u % 8);
+		}
+	}
+	if (!sl->have_last || !sl->hl || !units_complete(sl))
+		return NULL;
+	free(df->out);
+	df->out = malloc(sl->hl + sl->total);
+	sl->used = false;
+	if (!df->out)
+		return NULL;
+	memcpy(df->out, sl->hdr, sl->hl);
+	memcpy(df->out + sl->hl, sl->data, sl->total);
+	df->out[2] = (sl->hl + sl->total) >> 8; /* may wrap above 64 KiB; length is passed along */
+	df->out[3] = (sl->hl + sl->total) & 0xff;
+	df->out[6] = df->out[7] = 0;
+	*outlen = sl->hl + sl->total;
+	return df->out;
+}
+
 static int decode_ip(struct pkt *p, const uint8_t *d, size_t n)
 {
 	if (n < 1)
@@ -222,10 +342,21 @@ static int decode_ip(struct pkt *p, const uint8_t *d, size_t n)
 		if (n < 20 || hl < 20 || hl > n)
 			return -1;
 		tl = d[2] << 8 | d[3];
-		if (tl < hl)
+		if (tl < hl && !p->reassembled)
 			return -1;
-		if (tl < n)
+		if (tl < n && !p->reassembled)
 			n = tl; /* ethernet padding */
+		if (((d[6] << 8 | d[7]) & 0x3fff) && p->df) {
+			size_t rl;
+			const uint8_t *r = defrag_add(p->df, d, hl, n, &rl);
+
+			if (!r)
+				return 1; /* a fragment, kept until its datagram is whole */
+			p->reassembled = true;
+			d = r;
+			n = rl;
+			p->l3 = d;
+		}
 		p->family = AF_INET;
 		p->proto = d[9];
 		memcpy(p->src, d + 12, 4);
@@ -319,11 +450,16 @@ static int decode_link(int dlt, struct pkt *p, const uint8_t *d, size_t n)
 	}
 }
 
-static int decode(int dlt, struct pkt *p, const uint8_t *d, size_t n)
+/* 0: decoded; 1: a fragment held for reassembly; -1: not decodable. */
+static int decode(int dlt, struct pkt *p, struct defrag *df, const uint8_t *d, size_t n)
 {
+	int rc;
+
 	memset(p, 0, sizeof(*p));
-	if (decode_link(dlt, p, d, n))
-		return -1;
+	p->df = df;
+	rc = decode_link(dlt, p, d, n);
+	if (rc)
+		return rc;
 	return decode_inner(p, 0);
 }
 
@@ -833,12 +969,17 @@ int pw_inspect_pcap(struct pw_sig_set *s, const char *pcap_path, const struct pw
 		goto out;
 	while ((rc = pcap_next_ex(pc, &h, &d)) == 1) {
 		struct pkt p;
+		int drc;
 
 		x.pcap_cnt++;
 		st->packets++;
 		st->bytes += h->caplen;
 		x.ts = (uint64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-		if (decode(dlt, &p, d, h->caplen)) {
+		x.df.now = x.ts;
+		drc = decode(dlt, &p, &x.df, d, h->caplen);
+		if (drc > 0)
+			continue;
+		if (drc) {
 			st->decode_errors++;
 			continue;
 		}
@@ -866,6 +1007,9 @@ int pw_inspect_pcap(struct pw_sig_set *s, const char *pcap_path, const struct pw
 		flow_remove(&x, f);
 	}
 out:
+	for (int i = 0; i < DEFRAG_SLOTS; i++)
+		free(x.df.slot[i].data);
+	free(x.df.out);
 	if (x.eve)
 		fclose(x.eve);
 	dpi_free(&x.dpi);

@@ -331,6 +331,28 @@ static void test_gap_flow_bound_ips(void)
 	cap_free(&c);
 }
 
+/* A UDP datagram in two IPv4 fragments, out of order and duplicated, "SECRET" across the cut. */
+static void test_ipv4_defrag(void)
+{
+	struct pw_inspect_opts o = { 0 };
+	struct pw_inspect_stats st;
+	struct cap c = { 0 };
+	struct pw_pkt first = { .family = PW_AF_INET, .proto = IPPROTO_UDP, .sport = 7, .dport = 9,
+				.frag = true, .more_frags = true, .frag_id = 77 };
+	struct pw_pkt second = first;
+
+	second.frag_offset = 3; /* 8-byte UDP header + 16 payload bytes before it */
+	second.more_frags = false;
+	add(&c, &second, "CRETyyyyyyyyyyyy", 16);
+	add(&c, &first, "xxxxxxxxxxxxxxSE", 16);
+	add(&c, &second, "CRETzzzzzzzzzzzz", 16); /* a late duplicate: not a second datagram */
+	ASSERT_EQ(inspect(&c, "alert udp any any -> any any (content:\"SECRETyyy\"; dsize:32; sid:1;)\n",
+			  &o, &st, 1, NULL, NULL),
+		  1, "reassembled datagram matched once");
+	ASSERT_EQ(st.decode_errors, 0, "fragments are not errors");
+	cap_free(&c);
+}
+
 struct ndpi_seen {
 	char names[8][64];
 	int n;
@@ -400,6 +422,7 @@ static void test_ndpi_matches_reader(void)
 
 static const struct pw_test tests[] = {
 	{ "ndpi_matches_reader", test_ndpi_matches_reader },
+	{ "ipv4_defrag", test_ipv4_defrag },
 	{ "tls_sni_split_out_of_order", test_tls_sni_split_out_of_order },
 	{ "http_segments_and_stream_rule", test_http_segments_and_stream_rule },
 	{ "dns_udp_and_tcp", test_dns_udp_and_tcp },
