@@ -232,10 +232,11 @@ static bool proto_match(const struct pw_sig_rule *r, const struct pw_sig_input *
 	case PW_SIG_P_IP:
 		return true;
 	case PW_SIG_P_TCP:
-	/* one TCP payload view (new stream bytes with a tail) serves both */
-	case PW_SIG_P_TCP_PKT:
 	case PW_SIG_P_TCP_STREAM:
-		return in->l4proto == IPPROTO_TCP;
+		return in->l4proto == IPPROTO_TCP && !in->raw_view;
+	case PW_SIG_P_TCP_PKT:
+		/* the raw segment when the caller gives one, else the stream view */
+		return in->l4proto == IPPROTO_TCP && (in->raw_view || !in->has_raw_view);
 	case PW_SIG_P_UDP:
 		return in->l4proto == IPPROTO_UDP;
 	case PW_SIG_P_ICMP:
@@ -690,6 +691,8 @@ static bool rule_match(const struct pw_sig_rule *r, const struct pw_sig_input *i
 		       const struct pw_sig_flow *f)
 {
 	if (r->app != in->app_only)
+		return false;
+	if (in->raw_view && r->proto != PW_SIG_P_TCP_PKT)
 		return false;
 	if (!header_match(r, in))
 		return false;

@@ -562,6 +562,14 @@ const struct pw_sig_reject *pw_sig_reject_get(const struct pw_sig_set *s, size_t
 	return i < s->nrejects ? &s->rejects[i].pub : NULL;
 }
 
+bool pw_sig_has_proto(const struct pw_sig_set *s, enum pw_sig_proto p)
+{
+	for (size_t i = 0; i < s->nrules; i++)
+		if (s->rules[i]->proto == p)
+			return true;
+	return false;
+}
+
 size_t pw_sig_rule_count(const struct pw_sig_set *s)
 {
 	return s->nrules;

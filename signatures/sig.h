@@ -92,6 +92,12 @@ struct pw_sig_input {
 	bool established;
 	bool stream;	     /* payload is reassembled stream data (not the raw packet) */
 	bool app_only;	     /* an app-layer transaction: only rules using app buffers run */
+	/*
+	 * TCP: the stream view (stream bytes) serves tcp and tcp-stream rules; a
+	 * second unit with raw_view set carries the segment as sent, for tcp-pkt
+	 * rules only. has_raw_view says the caller sends that second unit.
+	 */
+	bool raw_view, has_raw_view;
 	enum pw_sig_app app;
 	uint64_t ts_usec;
 	const uint8_t *buf[_PW_BUF_MAX];
@@ -159,6 +165,9 @@ int pw_sig_load_file(struct pw_sig_set *s, const char *path);
 int pw_sig_compile(struct pw_sig_set *s);
 
 size_t pw_sig_rule_count(const struct pw_sig_set *s);
+
+/** Whether any loaded rule uses protocol p (e.g. tcp-pkt, which needs a raw TCP unit). */
+bool pw_sig_has_proto(const struct pw_sig_set *s, enum pw_sig_proto p);
 
 struct pw_sig_reject {
 	const char *file;

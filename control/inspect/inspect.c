@@ -89,6 +89,7 @@ struct insp {
 	const struct app_unit *unit;
 	const struct pw_sig_input *in;
 	struct defrag df;
+	bool has_tcp_pkt; /* some rule is tcp-pkt: TCP segments get a raw unit too */
 	const uint8_t *pkt_data; /* the current packet unit's payload */
 	size_t pkt_len;
 	bool block;
@@ -914,9 +915,20 @@ static void packet(struct insp *x, const struct pkt *p)
 		in.len[PW_BUF_PKT] = p->plen;
 	}
 	in.has[PW_BUF_PKT] = true;
+	in.has_raw_view = p->proto == IPPROTO_TCP && p->plen && x->has_tcp_pkt;
 	x->in = &in;
 	if (!(f && f->passed))
 		pw_sig_match(x->set, &in, f ? &f->sf : NULL, on_hit, x);
+	if (in.has_raw_view && !(f && (f->passed || f->dropped))) {
+		/* tcp-pkt rules: the segment as sent, retransmissions and overlaps included */
+		in.raw_view = true;
+		in.stream = false;
+		in.pkt_seen = 0;
+		in.buf[PW_BUF_PKT] = p->payload;
+		in.len[PW_BUF_PKT] = p->plen;
+		x->alerts_this_pkt = 0;
+		pw_sig_match(x->set, &in, f ? &f->sf : NULL, on_hit, x);
+	}
 	if (establish_after)
 		f->established = true;
 	if (f && f->tail[dir].len > STREAM_TAIL)
@@ -947,6 +959,7 @@ int pw_inspect_pcap(struct pw_sig_set *s, const char *pcap_path, const struct pw
 	if (!opts.alerts_per_packet)
 		opts.alerts_per_packet = ALERTS_PER_PACKET;
 	x.max_flows = opts.max_flows;
+	x.has_tcp_pkt = pw_sig_has_proto(s, PW_SIG_P_TCP_PKT);
 	pc = pcap_open_offline(pcap_path, errbuf);
 	if (!pc) {
 		pr_err("%s: %s", pcap_path, errbuf);

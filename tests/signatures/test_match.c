@@ -431,7 +431,43 @@ static void test_prefilter_many(void)
 	pw_sig_set_free(&s);
 }
 
+/* tcp-pkt rules see the raw segment unit, tcp/tcp-stream rules the stream unit. */
+static void test_tcp_views(void)
+{
+	static const char *const rules[] = {
+		"alert tcp-pkt any any -> any any (content:\"EVIL\"; sid:1;)",
+		"alert tcp-stream any any -> any any (content:\"EVIL\"; sid:2;)",
+		"alert tcp any any -> any any (content:\"EVIL\"; sid:3;)",
+		"alert ip any any -> any any (content:\"EVIL\"; sid:4;)",
+		NULL,
+	};
+	struct pw_sig_set *s = load(rules);
+	struct pw_sig_input in = tcp_unit("EVIL");
+	struct hits h;
+
+	if (!s)
+		return;
+	in.has_raw_view = true;
+	h = run(s, &in, NULL);
+	EXPECT(1, false);
+	EXPECT(2, true);
+	EXPECT(3, true);
+	EXPECT(4, true);
+	in.raw_view = true;
+	in.stream = false;
+	h = run(s, &in, NULL);
+	EXPECT(1, true);
+	EXPECT(2, false);
+	EXPECT(3, false);
+	EXPECT(4, false);
+	in.raw_view = in.has_raw_view = false; /* no raw unit: tcp-pkt falls back to the stream */
+	h = run(s, &in, NULL);
+	EXPECT(1, true);
+	pw_sig_set_free(&s);
+}
+
 static const struct pw_test tests[] = {
+	{ "tcp_views", test_tcp_views },
 	{ "content_modifiers", test_content_modifiers },
 	{ "pcre_numeric", test_pcre_numeric },
 	{ "header_flow_flags", test_header_flow_flags },
