@@ -64,7 +64,7 @@ struct pkt {
 	uint8_t family, proto, tcp_flags;
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
-	uint32_t seq;
+	uint32_t seq, ack;
 	const uint8_t *l3, *payload;
 	size_t l3len, plen;
 	int icmp_type, icmp_code;
@@ -126,6 +126,7 @@ static int decode_l4_hdr(struct pkt *p, const uint8_t *d, size_t n)
 		p->sport = d[0] << 8 | d[1];
 		p->dport = d[2] << 8 | d[3];
 		p->seq = (uint32_t)d[4] << 24 | d[5] << 16 | d[6] << 8 | d[7];
+		p->ack = (uint32_t)d[8] << 24 | d[9] << 16 | d[10] << 8 | d[11];
 		p->tcp_flags = d[13];
 		p->payload = d + off;
 		p->plen = n - off;
@@ -804,6 +805,57 @@ static void app_emit(struct flow *f, struct app_unit *u, void *ctx)
 	x->unit = NULL;
 }
 
+/*
+ * The peer ACKed bytes past a hole in direction d: they were received, just
+ * not captured. Inspection skips the hole and goes on with the queued bytes
+ * (the app parser of that direction gives up: its data is no longer whole).
+ */
+static void skip_acked_hole(struct insp *x, struct flow *f, int d, uint32_t ack)
+{
+	struct stream *s = &f->st[d];
+	struct pw_sig_input in = { 0 };
+	struct bbuf late = { 0 };
+	const struct pkt *p = x->pk;
+
+	if (!s->init || s->gap || !s->q || (int32_t)(ack - s->q->seq) <= 0)
+		return;
+	s->next = s->q->seq;
+	while (s->q && (int32_t)(s->q->seq - s->next) <= 0) {
+		struct seg *g = s->q;
+
+		s->q = g->next;
+		s->qbytes -= g->len;
+		stream_segment(s, g->seq, g->data, g->len, &late);
+		free(g);
+	}
+	x->st->stream_gaps++;
+	f->http.broken[d] = true;
+	f->tail[d].len = 0; /* no pattern may span the hole */
+	if (!late.len || f->passed || f->dropped) {
+		bbuf_free(&late);
+		return;
+	}
+	fill_header(x, &in);
+	if ((d == DIR_TS) != x->to_server) {
+		memcpy(in.src, p->dst, 16);
+		memcpy(in.dst, p->src, 16);
+		in.sport = p->dport;
+		in.dport = p->sport;
+	}
+	in.to_server = d == DIR_TS;
+	in.tcp_flags = 0;
+	in.pkt_len = late.len;
+	in.has_raw_view = x->has_tcp_pkt; /* stream bytes only: tcp-pkt rules saw the segments */
+	in.stream = true;
+	in.buf[PW_BUF_PKT] = late.p;
+	in.len[PW_BUF_PKT] = late.len;
+	in.has[PW_BUF_PKT] = true;
+	bbuf_put(&f->tail[d], late.p, late.len);
+	x->in = &in;
+	pw_sig_match(x->set, &in, &f->sf, on_hit, x);
+	bbuf_free(&late);
+}
+
 static void packet(struct insp *x, const struct pkt *p)
 {
 	struct bbuf data = { 0 };
@@ -863,6 +915,8 @@ static void packet(struct insp *x, const struct pkt *p)
 		}
 		if (p->plen && stream_segment(s, seq, p->payload, p->plen, &data) < 0 && !s->gap)
 			s->gap = true;
+		if (p->tcp_flags & 0x10)
+			skip_acked_hole(x, f, !dir, p->ack);
 	} else if (f && p->proto == IPPROTO_UDP) {
 		if (f->seen[DIR_TS] && f->seen[DIR_TC])
 			f->established = true;
