@@ -181,8 +181,15 @@ static void parse_headers(struct http_msg *m, const uint8_t *p, size_t n, int si
 				for (size_t i = 0; m->b[PW_BUF_HTTP_HOST] && i < hl; i++)
 					m->b[PW_BUF_HTTP_HOST][i] = tolower(m->b[PW_BUF_HTTP_HOST][i]);
 			}
-			if (nl == 14 && !strncasecmp((const char *)p, "content-length", 14))
-				hi->clen = strtoll((const char *)v, NULL, 10);
+			if (nl == 14 && !strncasecmp((const char *)p, "content-length", 14)) {
+				char *e;
+				long long cl = strtoll((const char *)v, &e, 10);
+
+				/* "34( 68)": not a length; a response then runs to the close */
+				while ((const uint8_t *)e < ve && (*e == ' ' || *e == '\t'))
+					e++;
+				hi->clen = (const uint8_t *)e == ve && e != (char *)v && cl >= 0 ? cl : -1;
+			}
 			if (nl == 17 && !strncasecmp((const char *)p, "transfer-encoding", 17) &&
 			    memmem(v, ve - v, "chunked", 7))
 				hi->chunked = true;
