@@ -15,18 +15,18 @@ set -u
 
 if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root (netns, bpffs, CAP_BPF)"
-	exit 77
+	exit 0  # the TAP plan carries the skip (meson 1.0 counts 77 from TAP as an error)
 fi
 for t in ip socat nc jq unshare; do
 	if ! command -v "$t" >/dev/null; then
 		echo "1..0 # SKIP $t not installed"
-		exit 77
+		exit 0
 	fi
 done
 CNI_PATH=${CNI_PATH:-/usr/lib/cni}
 if [ ! -x "$CNI_PATH/ptp" ] || [ ! -x "$CNI_PATH/host-local" ]; then
 	echo "1..0 # SKIP ptp/host-local CNI plugins not in $CNI_PATH"
-	exit 77
+	exit 0
 fi
 : "${PODWALLD:?}" "${PODWALLCTL:?}" "${PW_CNI_PLUGIN:?}"
 
@@ -65,7 +65,7 @@ trap 'exit 1' INT TERM
 mkdir -p /run/netns "$MAN" "$QUEUE"
 mount -t tmpfs tmpfs /run/netns || exit 1
 # A private bpffs: the test's pins never meet a real podwall's.
-mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 77; }
+mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 0; }
 ip link set lo up
 # A stand-in uplink for the XDP program.
 ip link add pwup0 type veth peer name pwup1 && ip link set pwup0 up && ip link set pwup1 up
