@@ -4,7 +4,7 @@
 
 Each meson test is a TAP program; its test points ("ok N", "not ok N", "# SKIP")
 are what we count. A test program that crashed, timed out or printed no TAP
-counts as one failure (or one skip for exit 77).
+counts as one failure (or one skip for exit 77 without a plan).
 """
 import json
 import re
