@@ -961,6 +961,16 @@ bool pw_sig_rule_is_app(const struct pw_sig_rule *r)
 	return r->app;
 }
 
+bool pw_sig_rule_is_iponly(const struct pw_sig_rule *r)
+{
+	return r->iponly;
+}
+
+bool pw_sig_rule_is_stateless(const struct pw_sig_rule *r)
+{
+	return r->flow & FLOW_STATELESS;
+}
+
 size_t pw_sig_rule_index(const struct pw_sig_rule *r)
 {
 	return r->idx;

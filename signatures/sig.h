@@ -190,5 +190,7 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 
 /** Rule accessors for the inspector. */
 bool pw_sig_rule_is_app(const struct pw_sig_rule *r); /* uses app-layer buffers or proto */
+bool pw_sig_rule_is_iponly(const struct pw_sig_rule *r); /* header only: a verdict for the flow */
+bool pw_sig_rule_is_stateless(const struct pw_sig_rule *r); /* flow:stateless: per packet */
 size_t pw_sig_rule_index(const struct pw_sig_rule *r);
 const char *pw_sig_action_name(enum pw_sig_action a);

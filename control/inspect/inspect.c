@@ -690,7 +690,11 @@ static void on_hit(const struct pw_sig_hit *h, void *ud)
 	json_t *rec;
 
 	if (h->action == PW_SIG_PASS) {
-		if (x->flow)
+		/*
+		 * An IP-only or app-layer pass lets the whole flow through; a packet
+		 * rule (e.g. flow:not_established) passes this packet only.
+		 */
+		if (x->flow && (pw_sig_rule_is_iponly(h->rule) || pw_sig_rule_is_app(h->rule)))
 			x->flow->passed = true;
 		return;
 	}
@@ -698,7 +702,8 @@ static void on_hit(const struct pw_sig_hit *h, void *ud)
 		return;
 	if (blocking && x->o->simulate_ips) {
 		x->block = true;
-		if (x->flow)
+		/* a stateless rule drops its packet; any other drops the rest of the flow */
+		if (x->flow && !pw_sig_rule_is_stateless(h->rule))
 			x->flow->dropped = true;
 	}
 	if (x->alerts_this_pkt >= (int)x->o->alerts_per_packet)
