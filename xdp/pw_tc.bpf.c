@@ -4,6 +4,7 @@
  * the pod sends (pod egress), its egress hook what the pod receives (pod
  * ingress). Each pod's own policy decides; conntrack lets replies through.
  */
+#include "lib/dos.h"
 #include "lib/verdict.h"
 
 char _license[] SEC("license") = "Dual BSD/GPL";
@@ -31,6 +32,10 @@ static __always_inline int pw_tc_handle(struct __sk_buff *skb, __u8 dir)
 		d.reason = f.neigh ? PW_REASON_ALLOW_NEIGH : PW_REASON_DROP_NOT_READY;
 	else
 		pw_decide(&f, ep_id, ep->flags, dir, &d);
+	/* The pod's own rate limits (annotations) charge what policy let through. */
+	if (!pw_reason_is_drop(d.reason) && d.reason != PW_REASON_ALLOW_NEIGH && ep_id &&
+	    pw_pod_ratelimit_check(ep_id, dir, len))
+		d.reason = PW_REASON_DROP_RATE_LIMITED;
 
 	pw_count(ep_id, dir, d.reason, len);
 	if (pw_reason_is_drop(d.reason)) {

@@ -605,7 +605,7 @@ static int do_rl_list(int argc, char **argv)
 	struct pw_dos_cfg cfg;
 	struct pw_rl_limit l;
 	struct dos_opts o;
-	json_t *pods;
+	json_t *pods, *own;
 	char who[32];
 	__u32 ep;
 	int err;
@@ -637,14 +637,36 @@ static int do_rl_list(int argc, char **argv)
 			limit_print(who, &l);
 		}
 	}
+	own = json_array();
+	for (ep = 1; ep < PW_MAX_ENDPOINTS; ep++) {
+		struct pw_pod_limits pl;
+
+		if (pw_dos_pod_limits_get(d, ep, &pl))
+			continue;
+		if (pw_cli.json) {
+			json_array_append_new(own, json_pack("{s:i,s:o,s:o}", "ep_id", (int)ep,
+							     "ingress",
+							     limit_json(&pl.dir[PW_DIR_INGRESS]),
+							     "egress",
+							     limit_json(&pl.dir[PW_DIR_EGRESS])));
+		} else {
+			snprintf(who, sizeof(who), "ep %u in", ep);
+			limit_print(who, &pl.dir[PW_DIR_INGRESS]);
+			snprintf(who, sizeof(who), "ep %u out", ep);
+			limit_print(who, &pl.dir[PW_DIR_EGRESS]);
+		}
+	}
 	pw_dos_free(&d);
 	if (pw_cli.json) {
 		json_t *r = cfg_json(&cfg);
 
 		json_object_set_new(r, "pods", pods);
+		/* Each pod's own limits at its veth, from its annotations. */
+		json_object_set_new(r, "pod_limits", own);
 		pw_json_print(r);
 	} else {
 		json_decref(pods);
+		json_decref(own);
 	}
 	return 0;
 }

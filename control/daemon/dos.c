@@ -13,6 +13,8 @@
  *    "verified_ttl": "10m", "enabled": true,
  *    "blocklist": [{"cidr": "198.51.100.0/24", "ttl": "1h", "exempt": false}]}
  * A request with "ep_id" sets that pod's override (pps, bandwidth, bursts only).
+ *
+ * Each pod's own limits at its veth follow its annotations (sync_pod_limits).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -241,12 +243,79 @@ int pw_daemon_dos_start(struct pw_daemon *d)
 	return r;
 }
 
+/* What was last written for each endpoint, so unchanged annotations cost no map write. */
+static struct {
+	bool set;
+	struct pw_pod_limits l;
+	char bad[256]; /* the last complaint, logged once */
+} pod_state[PW_MAX_ENDPOINTS];
+
+/*
+ * A pod's annotations -> its limits at its veth. Bad values are logged once
+ * (naming the pod and the annotation) and keep the limits last applied.
+ */
+static void sync_pod_limits(struct pw_daemon *d)
+{
+	char key[512], err[256];
+	uint32_t i;
+
+	for (i = 1; i < PW_MAX_ENDPOINTS; i++) {
+		const char *ann[_PW_POD_ANN_MAX] = {};
+		struct pw_ep *ep = &d->eps[i];
+		struct pw_pod_limits l;
+		json_t *a = NULL;
+		int k, r;
+
+		if (!ep->used) {
+			if (pod_state[i].set)
+				pw_dos_pod_limits_set(d->dos, i, NULL);
+			memset(&pod_state[i], 0, sizeof(pod_state[i]));
+			continue;
+		}
+		if (d->objs && ep->ns && ep->pod) {
+			snprintf(key, sizeof(key), "Pod/%s/%s", ep->ns, ep->pod);
+			a = json_object_get(json_object_get(json_object_get(json_object_get(
+							d->objs, key), "object"), "metadata"),
+					    "annotations");
+		}
+		for (k = 0; k < _PW_POD_ANN_MAX; k++)
+			ann[k] = json_string_value(json_object_get(a, pw_dos_pod_ann_name(k)));
+		if (pw_dos_pod_limits_parse(&l, ann, err, sizeof(err))) {
+			if (strcmp(err, pod_state[i].bad))
+				pr_warn("pod %s/%s: %s (limits unchanged)", ep->ns, ep->pod, err);
+			snprintf(pod_state[i].bad, sizeof(pod_state[i].bad), "%s", err);
+			continue;
+		}
+		pod_state[i].bad[0] = '\0';
+		if (pod_state[i].set == true && !memcmp(&l, &pod_state[i].l, sizeof(l)))
+			continue;
+		if (!pod_state[i].set && !memcmp(&l, &(struct pw_pod_limits){}, sizeof(l)))
+			continue;
+		r = pw_dos_pod_limits_set(d->dos, i, &l);
+		if (r) {
+			pr_warn("pod %s/%s: limits: %s", ep->ns, ep->pod, strerror(-r));
+			continue;
+		}
+		pod_state[i].set = true;
+		pod_state[i].l = l;
+		pr_info("pod %s/%s: limits in %llu pps %llu B/s, out %llu pps %llu B/s", ep->ns,
+			ep->pod, (unsigned long long)l.dir[PW_DIR_INGRESS].pps,
+			(unsigned long long)l.dir[PW_DIR_INGRESS].bps,
+			(unsigned long long)l.dir[PW_DIR_EGRESS].pps,
+			(unsigned long long)l.dir[PW_DIR_EGRESS].bps);
+	}
+}
+
 void pw_daemon_dos_tick(struct pw_daemon *d)
 {
 	static unsigned int ticks;
 	int n;
 
-	if (!d->dos || ++ticks % SWEEP_EVERY_TICKS)
+	if (!d->dos)
+		return;
+	/* Annotations change with a manifest reload or a watch event: follow within a tick. */
+	sync_pod_limits(d);
+	if (++ticks % SWEEP_EVERY_TICKS)
 		return;
 	n = pw_dos_block_sweep(d->dos);
 	if (n > 0)

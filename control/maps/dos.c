@@ -27,6 +27,8 @@ enum {
 	M_SYN_VERIFIED,
 	M_CFG,
 	M_STATS,
+	M_POD_LIMITS,
+	M_POD_BUCKETS,
 	_M_MAX,
 };
 
@@ -40,6 +42,7 @@ static const char *const map_names[_M_MAX] = {
 	[M_RL_SRC] = PW_MAP_RL_SRC,	 [M_RL_POD] = PW_MAP_RL_POD,
 	[M_SYN_RATE] = PW_MAP_SYN_RATE, [M_SYN_VERIFIED] = PW_MAP_SYN_VERIFIED,
 	[M_CFG] = PW_MAP_DOS_CFG,	 [M_STATS] = PW_MAP_DOS_STATS,
+	[M_POD_LIMITS] = PW_MAP_POD_LIMITS, [M_POD_BUCKETS] = PW_MAP_POD_BUCKETS,
 };
 
 struct pw_dos {
@@ -329,6 +332,7 @@ int pw_dos_stats_read(struct pw_dos *d, struct pw_dos_stats *sum)
 		sum->syn_cookies_ok_total += v[i].syn_cookies_ok_total;
 		sum->syn_cookies_bad_total += v[i].syn_cookies_bad_total;
 		sum->syn_rst_sent_total += v[i].syn_rst_sent_total;
+		sum->pod_ratelimit_drops_total += v[i].pod_ratelimit_drops_total;
 	}
 	return 0;
 }
@@ -466,4 +470,85 @@ int pw_dos_parse_count(const char *s, __u64 *out, char *errbuf, size_t errlen)
 	if (!err && *out > UINT32_MAX)
 		return perr(errbuf, errlen, "count: \"%s\": too large", s);
 	return err;
+}
+
+int pw_dos_pod_limits_set(struct pw_dos *d, __u32 ep_id, const struct pw_pod_limits *l)
+{
+	struct pw_pod_bucket_key k = {.ep_id = ep_id};
+
+	if (!ep_id || ep_id >= PW_MAX_ENDPOINTS)
+		return -ERANGE;
+	/* A new limit starts from a full bucket, not from the old limit's state. */
+	for (k.dir = 0; k.dir < PW_DIR_COUNT; k.dir++)
+		bpf_map_delete_elem(d->fds[M_POD_BUCKETS], &k);
+	if (!l || (!l->dir[0].pps && !l->dir[0].bps && !l->dir[1].pps && !l->dir[1].bps)) {
+		if (bpf_map_delete_elem(d->fds[M_POD_LIMITS], &ep_id) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	return bpf_map_update_elem(d->fds[M_POD_LIMITS], &ep_id, l, BPF_ANY) ? -errno : 0;
+}
+
+int pw_dos_pod_limits_get(struct pw_dos *d, __u32 ep_id, struct pw_pod_limits *l)
+{
+	return bpf_map_lookup_elem(d->fds[M_POD_LIMITS], &ep_id, l) ? -errno : 0;
+}
+
+/* Bursts for limits from annotations: a tenth of a second's worth, not less than a floor. */
+static void default_bursts(struct pw_rl_limit *l)
+{
+	__u64 b;
+
+	if (l->pps) {
+		b = l->pps / 10;
+		l->burst_pkts = b < 16 ? 16 : b > UINT32_MAX ? UINT32_MAX : b;
+	}
+	if (l->bps) {
+		b = l->bps / 10;
+		l->burst_bytes = b < 65536 ? 65536 : b > UINT32_MAX ? UINT32_MAX : b;
+	}
+}
+
+int pw_dos_pod_limits_parse(struct pw_pod_limits *l, const char *const ann[_PW_POD_ANN_MAX],
+			    char *errbuf, size_t errlen)
+{
+	struct pw_pod_limits out = {};
+	char msg[160];
+	__u64 v;
+	int i, err;
+
+	for (i = 0; i < _PW_POD_ANN_MAX; i++) {
+		bool bw = i == PW_POD_ANN_INGRESS_BW || i == PW_POD_ANN_EGRESS_BW;
+		int dir = i == PW_POD_ANN_INGRESS_BW || i == PW_POD_ANN_INGRESS_PPS ? PW_DIR_INGRESS :
+										       PW_DIR_EGRESS;
+
+		if (!ann[i])
+			continue;
+		err = bw ? pw_dos_parse_bandwidth(ann[i], &v, msg, sizeof(msg)) :
+			   pw_dos_parse_pps(ann[i], &v, msg, sizeof(msg));
+		if (!err && !bw && v > UINT32_MAX)
+			err = perr(msg, sizeof(msg), "\"%s\": too large", ann[i]);
+		if (err)
+			return perr(errbuf, errlen, "%s: %s", pw_dos_pod_ann_name(i), msg);
+		if (bw)
+			out.dir[dir].bps = v;
+		else
+			out.dir[dir].pps = v;
+	}
+	default_bursts(&out.dir[0]);
+	default_bursts(&out.dir[1]);
+	*l = out;
+	return 0;
+}
+
+const char *pw_dos_pod_ann_name(int i)
+{
+	static const char *const names[_PW_POD_ANN_MAX] = {
+		[PW_POD_ANN_INGRESS_BW] = "kubernetes.io/ingress-bandwidth",
+		[PW_POD_ANN_EGRESS_BW] = "kubernetes.io/egress-bandwidth",
+		[PW_POD_ANN_INGRESS_PPS] = "podwall.io/ingress-pps",
+		[PW_POD_ANN_EGRESS_PPS] = "podwall.io/egress-pps",
+	};
+
+	return i >= 0 && i < _PW_POD_ANN_MAX ? names[i] : NULL;
 }

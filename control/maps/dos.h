@@ -50,6 +50,27 @@ int pw_dos_block_sweep(struct pw_dos *d);
 int pw_dos_pod_limit_set(struct pw_dos *d, __u32 ep_id, const struct pw_rl_limit *l);
 int pw_dos_pod_limit_get(struct pw_dos *d, __u32 ep_id, struct pw_rl_limit *l);
 
+/* The annotations that set a pod's own limits (pw_dos_pod_limits_parse). */
+enum {
+	PW_POD_ANN_INGRESS_BW,	/* kubernetes.io/ingress-bandwidth: bits/s ("10M") */
+	PW_POD_ANN_EGRESS_BW,	/* kubernetes.io/egress-bandwidth */
+	PW_POD_ANN_INGRESS_PPS, /* podwall.io/ingress-pps: packets/s ("5k") */
+	PW_POD_ANN_EGRESS_PPS,	/* podwall.io/egress-pps */
+	_PW_POD_ANN_MAX,
+};
+const char *pw_dos_pod_ann_name(int i);
+
+/**
+ * pw_dos_pod_limits_parse() - the limits that annotation values ann[] (NULL:
+ * absent) ask for, with bursts of a tenth of a second (at least 16 packets,
+ * 64 KiB). 0, or -EINVAL with a message naming the annotation; *l untouched.
+ */
+int pw_dos_pod_limits_parse(struct pw_pod_limits *l, const char *const ann[_PW_POD_ANN_MAX],
+			    char *errbuf, size_t errlen);
+/** A pod's own limits at its veth (TC); NULL or all-zero removes them. Buckets restart full. */
+int pw_dos_pod_limits_set(struct pw_dos *d, __u32 ep_id, const struct pw_pod_limits *l);
+int pw_dos_pod_limits_get(struct pw_dos *d, __u32 ep_id, struct pw_pod_limits *l);
+
 /** Sums the per-CPU statistics. */
 int pw_dos_stats_read(struct pw_dos *d, struct pw_dos_stats *sum);
 

@@ -715,6 +715,113 @@ static void test_disabled_by_default(void)
 	ASSERT_EQ(map_count(PW_MAP_SYN_RATE), 0, "no SYN state");
 }
 
+/* A packet through a pod's TC program (veth of pod A): action, and one count under reason. */
+static bool tc_expect(const char *what, enum pw_prog prog, const struct pw_pkt *p, int want,
+		      __u32 reason)
+{
+	__u32 dir = prog == PW_PROG_FROM_POD ? PW_DIR_EGRESS : PW_DIR_INGRESS;
+	struct __sk_buff skb = {.ifindex = if_a};
+	unsigned char buf[1600];
+	int len = pw_pkt_build(p, buf, sizeof(buf));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len, .repeat = 1,
+		    .ctx_in = &skb, .ctx_size_in = sizeof(skb));
+	struct pw_counter before = {}, after = {};
+	bool ok;
+
+	pw_dp_counter_read(dp, EP_A, dir, reason, &before);
+	if (!ASSERT_OK(bpf_prog_test_run_opts(pw_datapath_prog_fd(dp, prog), &o) ? -errno : 0,
+		       "test run"))
+		return false;
+	pw_dp_counter_read(dp, EP_A, dir, reason, &after);
+	ok = ASSERT_EQ(o.retval, want, what);
+	ok &= ASSERT_EQ(after.packets - before.packets, 1, pw_reason_name(reason));
+	return ok;
+}
+
+#define TC_OK	0
+#define TC_SHOT 2
+
+static void test_pod_limits(void)
+{
+	const char *ann[_PW_POD_ANN_MAX] = {
+		[PW_POD_ANN_INGRESS_PPS] = "20",
+		[PW_POD_ANN_EGRESS_BW] = "8Mbit",
+	};
+	struct pw_pod_limits l, got;
+	struct pw_dos_stats st0, st1;
+	char err[160], what[48];
+	struct pw_pkt p;
+	int i;
+
+	setup(NULL);
+	clear_map(PW_MAP_POD_BUCKETS, 8);
+	must(pw_dos_stats_read(dos, &st0), "stats");
+	ASSERT_OK(pw_dos_pod_limits_parse(&l, ann, err, sizeof(err)), "annotations");
+	ASSERT_EQ(l.dir[PW_DIR_INGRESS].pps, 20, "ingress pps");
+	ASSERT_EQ(l.dir[PW_DIR_INGRESS].burst_pkts, 16, "burst floor");
+	ASSERT_EQ(l.dir[PW_DIR_EGRESS].bps, 1000000, "egress 8 Mbit/s = 1 MB/s");
+	ASSERT_EQ(l.dir[PW_DIR_EGRESS].burst_bytes, 100000, "a tenth of a second");
+	/* Fewer packets make the test shorter: the bucket itself is what is checked. */
+	l.dir[PW_DIR_INGRESS].burst_pkts = 3;
+	must(pw_dos_pod_limits_set(dos, EP_A, &l), "pod limits");
+	ASSERT_OK(pw_dos_pod_limits_get(dos, EP_A, &got), "get");
+
+	for (i = 0; i < 3; i++) {
+		p = tcp(PW_AF_INET, "192.0.2.100", A4, 6000 + i, 80, PW_TCP_SYN);
+		snprintf(what, sizeof(what), "into A %d: within the burst", i);
+		tc_expect(what, PW_PROG_TO_POD, &p, TC_OK, PW_REASON_ALLOW_UNISOLATED);
+	}
+	p = tcp(PW_AF_INET, "192.0.2.101", A4, 6010, 80, PW_TCP_SYN);
+	tc_expect("into A: 4th over the pod's pps, any source", PW_PROG_TO_POD, &p, TC_SHOT,
+		  PW_REASON_DROP_RATE_LIMITED);
+	{
+		unsigned char buf[64];
+		struct __sk_buff skb = {.ifindex = if_a};
+		int len = pw_pkt_arp(buf, sizeof(buf), "10.0.0.9", A4);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len,
+			    .repeat = 1, .ctx_in = &skb, .ctx_size_in = sizeof(skb));
+
+		bpf_prog_test_run_opts(pw_datapath_prog_fd(dp, PW_PROG_TO_POD), &o);
+		ASSERT_EQ(o.retval, TC_OK, "ARP never charged");
+	}
+	/* Egress has its own bucket: bytes. 1400-byte frames, 100 kB burst: 71 pass. */
+	for (i = 0; i < 80; i++) {
+		struct __sk_buff skb = {.ifindex = if_a};
+		unsigned char buf[1600];
+		int len;
+
+		p = tcp(PW_AF_INET, A4, "192.0.2.102", 7000, 80, PW_TCP_SYN);
+		p.sport = 7000 + i;
+		p.min_len = 1400;
+		len = pw_pkt_build(&p, buf, sizeof(buf));
+		{
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = len,
+				    .repeat = 1, .ctx_in = &skb, .ctx_size_in = sizeof(skb));
+
+			bpf_prog_test_run_opts(pw_datapath_prog_fd(dp, PW_PROG_FROM_POD), &o);
+			if (i < 71 && !ASSERT_EQ(o.retval, TC_OK, "egress within 100 kB"))
+				break;
+			if (i >= 72 && !ASSERT_EQ(o.retval, TC_SHOT, "egress over 100 kB"))
+				break;
+		}
+	}
+	must(pw_dos_stats_read(dos, &st1), "stats");
+	ASSERT_GE(st1.pod_ratelimit_drops_total - st0.pod_ratelimit_drops_total, 9,
+		  "pod drops counted");
+	/* Removing the limits lets everything through again. */
+	must(pw_dos_pod_limits_set(dos, EP_A, NULL), "remove");
+	p = tcp(PW_AF_INET, "192.0.2.103", A4, 6020, 80, PW_TCP_SYN);
+	tc_expect("limits removed", PW_PROG_TO_POD, &p, TC_OK, PW_REASON_ALLOW_UNISOLATED);
+
+	ann[PW_POD_ANN_INGRESS_PPS] = "0";
+	ASSERT_EQ(pw_dos_pod_limits_parse(&l, ann, err, sizeof(err)), -EINVAL, "pps 0");
+	ASSERT_HAS(err, "podwall.io/ingress-pps", "message names the annotation");
+	ann[PW_POD_ANN_INGRESS_PPS] = NULL;
+	ann[PW_POD_ANN_EGRESS_BW] = "10Mbps";
+	ASSERT_EQ(pw_dos_pod_limits_parse(&l, ann, err, sizeof(err)), -EINVAL, "bad unit");
+	ASSERT_HAS(err, "kubernetes.io/egress-bandwidth", "names the annotation");
+}
+
 static void test_parsers(void)
 {
 	char err[128];
@@ -753,6 +860,7 @@ static const struct pw_test tests[] = {
 	{"syn_cookie_v6", test_syn_cookie_v6},
 	{"flood_safe_conntrack", test_flood_safe_conntrack},
 	{"disabled_by_default", test_disabled_by_default},
+	{"pod_limits", test_pod_limits},
 	{"parsers", test_parsers},
 };
 

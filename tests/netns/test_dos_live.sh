@@ -37,8 +37,8 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi;
 api() { socat -t 3 - UNIX-CONNECT:"$SOCK" 2>/dev/null; }
 ctl() { "$PODWALLCTL" "$@" --pin-root "$PIN"; }
 start() {
-	"$PODWALLD" --pin-root "$PIN" --socket "$SOCK" --state-dir "$TMP/state" \
-		--queue-dir "$TMP/queue" --dos-config "$1" >>"$LOG" 2>&1 &
+	"$PODWALLD" ${PW_DOS_DAEMON_FLAGS:-} --pin-root "$PIN" --socket "$SOCK" --state-dir "$TMP/state" \
+		--queue-dir "$TMP/queue" --manifests "$TMP/man" --dos-config "$1" >>"$LOG" 2>&1 &
 	DPID=$!
 	for _ in $(seq 100); do
 		[ -S "$SOCK" ] && return 0
@@ -48,8 +48,22 @@ start() {
 	return 1
 }
 
+mkdir -p "$TMP/man"
+pod_manifest() { # ingress-bandwidth egress-pps
+	cat >"$TMP/man/web.json.tmp" <<J
+{"apiVersion": "v1", "kind": "List", "items": [
+ {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}},
+ {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "demo",
+  "labels": {"app": "web"}, "annotations": {"kubernetes.io/ingress-bandwidth": "$1",
+  "podwall.io/egress-pps": "$2"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}]}
+J
+	mv "$TMP/man/web.json.tmp" "$TMP/man/web.json"
+}
+pod_manifest 10M 500
+ip link add pwdv0 type veth peer name pwdv1 && ip link set pwdv0 up
+
 echo "TAP version 13"
-echo "1..12"
+echo "1..15"
 cat >"$TMP/bad.json" <<'J'
 {"pps": 0}
 J
@@ -98,4 +112,25 @@ check "API ratelimit-set per pod (ep_id)" \
 check "API dos-status" \
 	eval 'echo "{\"cmd\":\"dos-status\"}" | api | jq -e ".ok and .enabled and
 		(.blocklisted | type == \"number\") and (.top_talkers | type == \"array\")" >/dev/null'
+# A pod's own limits follow its annotations.
+# The pod's own limits as one object; jq -s so that no entry is a failure, not an empty success.
+pod_limits() { ctl -j ratelimit list | jq -c "[.pod_limits[]? | select(.ep_id == ${EP:-0})]"; }
+has_limits() { pod_limits | jq -e "length == 1 and (.[0] | $1)" >/dev/null; }
+wait_for() { for _ in $(seq 40); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+IFX=$(ip -j link show pwdv0 | jq '.[0].ifindex')
+EP=$(jq -nc --argjson ifx "$IFX" '{cmd: "endpoint-add", container_id: "c1",
+	netns: "/proc/1/ns/net", ifname: "eth0", namespace: "demo", pod: "web", uid: "",
+	host_ifname: "pwdv0", host_ifindex: $ifx, ips: ["10.98.0.5/24"],
+	mac: "02:00:00:00:00:05"}' | api | tee "$TMP/add.json" | jq -r '.id // empty')
+[ -n "$EP" ] || echo "# endpoint-add: $(cat "$TMP/add.json")"
+check "annotations set the pod's limits (10M = 1.25 MB/s in, 500 pps out)" \
+	wait_for 'has_limits ".ingress.bytes_per_sec == 1250000 and .egress.pps == 500 and
+		.ingress.pps == 0"'
+pod_manifest 20M 800
+check "changed annotations change the limits live" \
+	wait_for 'has_limits ".ingress.bytes_per_sec == 2500000 and .egress.pps == 800"'
+pod_manifest 20Mbps 800
+bad_logged() { grep -q 'demo/web: kubernetes.io/ingress-bandwidth: .*unknown unit' "$LOG"; }
+check "a bad annotation is refused, named, and the limits stay" \
+	eval 'wait_for bad_logged && sleep 1.2 && has_limits ".ingress.bytes_per_sec == 2500000"'
 [ "$NFAIL" = 0 ]

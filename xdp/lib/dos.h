@@ -235,6 +235,51 @@ __noinline int pw_dos_ratelimit_check(struct pw_flow *f, __u32 ep_id, __u32 len)
 }
 
 /*
+ * A pod's own limit in direction dir (podwall/dos_kern_user.h): 1 if the
+ * packet is over it. A global function: the TC programs' stack is already
+ * spent on pw_decide.
+ */
+__noinline int pw_pod_ratelimit_check(__u32 ep_id, __u32 dir, __u32 len)
+{
+	struct pw_pod_bucket_key k = {.ep_id = ep_id, .dir = dir};
+	struct pw_rl_bucket *b, nb = {};
+	struct pw_pod_limits *pl;
+	struct pw_rl_limit *l;
+	struct pw_dos_stats *ds;
+	__u64 now;
+
+	pl = bpf_map_lookup_elem(&pw_pod_limits, &ep_id);
+	if (!pl)
+		return 0;
+	/* Constant offsets: a computed index into the value needs bounds the verifier loses. */
+	l = dir == PW_DIR_EGRESS ? &pl->dir[PW_DIR_EGRESS] : &pl->dir[PW_DIR_INGRESS];
+	if (!l->pps && !l->bps)
+		return 0;
+	now = bpf_ktime_get_coarse_ns();
+	b = bpf_map_lookup_elem(&pw_pod_buckets, &k);
+	if (!b) {
+		nb.last_ns = now;
+		nb.pkt_tokens = pw_rl_burst_pkts(l) * PW_RL_SCALE;
+		nb.byte_tokens = pw_rl_burst_bytes(l) * PW_RL_SCALE;
+		if (bpf_map_update_elem(&pw_pod_buckets, &k, &nb, BPF_NOEXIST) &&
+		    bpf_map_update_elem(&pw_pod_buckets, &k, &nb, BPF_ANY))
+			return 0;
+		b = bpf_map_lookup_elem(&pw_pod_buckets, &k);
+		if (!b)
+			return 0;
+	}
+	if (!pw_rl_take(b, l, len, now)) {
+		b->passed++;
+		return 0;
+	}
+	b->dropped++;
+	ds = pw_dos_stats_get();
+	if (ds)
+		ds->pod_ratelimit_drops_total++;
+	return 1;
+}
+
+/*
  * SYN-flood guard. Packets are copied to the stack before the helpers see
  * them: the syncookie helpers take read-only memory of a size the verifier
  * knows, and a variable-length TCP header in packet memory would need a

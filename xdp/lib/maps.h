@@ -193,3 +193,19 @@ struct {
 	__type(value, struct pw_dos_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_dos_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_MAX_ENDPOINTS);
+	__type(key, __u32); /* endpoint id */
+	__type(value, struct pw_pod_limits);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_pod_limits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_MAX_ENDPOINTS * PW_DIR_COUNT);
+	__type(key, struct pw_pod_bucket_key);
+	__type(value, struct pw_rl_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_pod_buckets SEC(".maps");

@@ -144,7 +144,7 @@ struct pw_dos_stats {
 	__u64 syn_cookies_ok_total;   /* valid cookie ACKs: source admitted */
 	__u64 syn_cookies_bad_total;  /* ACKs with an invalid cookie, dropped */
 	__u64 syn_rst_sent_total;     /* RSTs to admitted sources (their retry connects) */
-	__u64 pad;
+	__u64 pod_ratelimit_drops_total; /* dropped at a pod's veth by its own limits */
 };
 PW_STATIC_ASSERT(sizeof(struct pw_dos_stats) == 64, "pw_dos_stats layout");
 
@@ -154,6 +154,31 @@ PW_STATIC_ASSERT(sizeof(struct pw_dos_stats) == 64, "pw_dos_stats layout");
  * answered with a cookie instead), so a spoofed flood cannot evict
  * established flows from the conntrack LRU.
  */
+
+/*
+ * Per-pod limits at the pod's veth (TC: pw_to_pod for ingress, pw_from_pod
+ * for egress), from the pod's annotations: kubernetes.io/ingress-bandwidth,
+ * kubernetes.io/egress-bandwidth, podwall.io/ingress-pps, podwall.io/egress-pps.
+ * Policed, not shaped: a packet over the pod's bucket is dropped (reason
+ * rate-limited, under the pod's endpoint). Shaping with EDT would need the fq
+ * qdisc on every pod veth and delays rather than drops; policing needs no
+ * qdisc, keeps no queue a flood could fill, and TCP adapts to the drops.
+ * Only allowed packets are charged: what policy drops does not use the
+ * pod's budget.
+ */
+struct pw_pod_limits {
+	struct pw_rl_limit dir[PW_DIR_COUNT]; /* [PW_DIR_INGRESS]: into the pod */
+};
+PW_STATIC_ASSERT(sizeof(struct pw_pod_limits) == 48, "pw_pod_limits layout");
+
+struct pw_pod_bucket_key {
+	__u32 ep_id;
+	__u32 dir; /* PW_DIR_* */
+};
+PW_STATIC_ASSERT(sizeof(struct pw_pod_bucket_key) == 8, "pw_pod_bucket_key layout");
+
+#define PW_MAP_POD_LIMITS  "pw_pod_limits"
+#define PW_MAP_POD_BUCKETS "pw_pod_buckets"
 
 #define PW_MAP_BLOCKLIST     "pw_blocklist"
 #define PW_MAP_BLOCKLIST_LPM "pw_blocklist_lpm"
