@@ -27,7 +27,10 @@ void sig_engine_free(struct pw_sig_set *s)
 	}
 	hs_free_scratch(s->scratch);
 	s->scratch = NULL;
-	free(s->always);
+	free(s->always[0]);
+	free(s->always[1]);
+	free(s->merge);
+	s->merge = NULL;
 	free(s->cand);
 	free(s->cand_list);
 	free(s->rank);
@@ -35,7 +38,7 @@ void sig_engine_free(struct pw_sig_set *s)
 	s->rank = NULL;
 	free(s->order);
 	free(s->thr);
-	s->always = NULL;
+	s->always[0] = s->always[1] = NULL;
 	s->cand = NULL;
 	s->order = NULL;
 	s->thr = NULL;
@@ -79,6 +82,40 @@ static bool fp_bytes(const struct pw_sig_rule *r, const uint8_t **p, size_t *len
 	return *len > 0;
 }
 
+static int cmp_u32(const void *a, const void *b);
+
+/*
+ * Reputation-style rules list hundreds of hosts: those move to a sorted array
+ * searched in log time, the rest of the list stays linear.
+ */
+static int index_hosts(struct addr_list *l)
+{
+	size_t k = 0, nh = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		nh += l->e[i].family == AF_INET && l->e[i].plen == 32 && !l->e[i].neg;
+	if (nh < 16)
+		return 0;
+	l->hosts = malloc(nh * sizeof(*l->hosts));
+	if (!l->hosts)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct addr_ent *e = &l->e[i];
+
+		if (e->family == AF_INET && e->plen == 32 && !e->neg) {
+			uint32_t a;
+
+			memcpy(&a, e->addr, 4);
+			l->hosts[l->nhosts++] = ntohl(a);
+		} else {
+			l->e[k++] = *e;
+		}
+	}
+	l->n = k;
+	qsort(l->hosts, l->nhosts, sizeof(*l->hosts), cmp_u32);
+	return 0;
+}
+
 int pw_sig_compile(struct pw_sig_set *s)
 {
 	size_t n = s->nrules, k = 0;
@@ -87,12 +124,15 @@ int pw_sig_compile(struct pw_sig_set *s)
 	if (s->compiled)
 		return -EBUSY;
 	s->cand = calloc(n ? n : 1, 1);
-	s->always = calloc(n ? n : 1, sizeof(*s->always));
+	s->always[0] = calloc(n ? n : 1, sizeof(*s->always[0]));
+	s->always[1] = calloc(n ? n : 1, sizeof(*s->always[1]));
+	s->merge = calloc(n ? n : 1, sizeof(*s->merge));
 	s->order = calloc(n ? n : 1, sizeof(*s->order));
 	s->thr = calloc(4096, sizeof(*s->thr));
 	s->cand_list = calloc(n ? n : 1, sizeof(*s->cand_list));
 	s->rank = calloc(n ? n : 1, sizeof(*s->rank));
-	if (!s->cand || !s->always || !s->order || !s->thr || !s->cand_list || !s->rank)
+	if (!s->cand || !s->always[0] || !s->always[1] || !s->merge || !s->order || !s->thr ||
+	    !s->cand_list || !s->rank)
 		return -ENOMEM;
 	s->nthr = 4096;
 	/* Flowbit setters first so a checker sees bits set by the same unit. */
@@ -104,14 +144,22 @@ int pw_sig_compile(struct pw_sig_set *s)
 			s->order[k++] = i;
 	for (size_t i = 0; i < n; i++)
 		s->rank[s->order[i]] = i;
+	for (size_t i = 0; i < n; i++)
+		if (index_hosts(&s->rules[i]->src) || index_hosts(&s->rules[i]->dst))
+			return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *p;
 		size_t l;
 
 		if (s->rules[i]->fp >= 0 && !fp_bytes(s->rules[i], &p, &l))
 			s->rules[i]->fp = -1;
-		if (s->rules[i]->fp < 0)
-			s->always[s->nalways++] = i;
+	}
+	/* kept by rank (the order[] position), so a unit only sorts its prefilter hits */
+	for (size_t pos = 0; pos < n; pos++) {
+		const struct pw_sig_rule *r = s->rules[s->order[pos]];
+
+		if (r->fp < 0)
+			s->always[r->app][s->nalways[r->app]++] = pos;
 	}
 
 	for (int b = 0; b < _PW_BUF_MAX && !err; b++) {
@@ -186,6 +234,13 @@ static bool addr_in(const struct addr_ent *e, uint8_t family, const uint8_t *a)
 
 	if (e->family != family)
 		return false;
+	if (family == AF_INET) {
+		uint32_t x, y, m = e->plen ? ~0u << (32 - e->plen) : 0;
+
+		memcpy(&x, e->addr, 4);
+		memcpy(&y, a, 4);
+		return ((ntohl(x) ^ ntohl(y)) & m) == 0;
+	}
 	if (memcmp(e->addr, a, full))
 		return false;
 	if (rem) {
@@ -199,6 +254,14 @@ static bool addr_in(const struct addr_ent *e, uint8_t family, const uint8_t *a)
 static bool addr_match(const struct addr_list *l, uint8_t family, const uint8_t *a)
 {
 	bool pos = l->any;
+
+	if (l->nhosts && family == AF_INET) {
+		uint32_t x;
+
+		memcpy(&x, a, 4);
+		x = ntohl(x);
+		pos = pos || bsearch(&x, l->hosts, l->nhosts, sizeof(x), cmp_u32);
+	}
 
 	for (size_t i = 0; i < l->n; i++) {
 		if (!addr_in(&l->e[i], family, a))
@@ -760,10 +823,6 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 	if (!s->compiled)
 		return -EINVAL;
 	s->ncand = 0;
-	for (size_t i = 0; i < s->nalways; i++) {
-		s->cand[s->always[i]] = 1;
-		s->cand_list[s->ncand++] = s->always[i];
-	}
 	for (int b = 0; b < _PW_BUF_MAX; b++) {
 		void *ctx[2] = { s->fp_rule[b], s };
 
@@ -772,14 +831,28 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 		hs_scan(s->db[b], (const char *)in->buf[b], in->len[b], 0, s->scratch, hs_on_match,
 			ctx);
 	}
-	/* Only candidates are verified, in rank order (flowbit setters first). */
-	for (size_t k = 0; k < s->ncand; k++)
-		s->cand_list[k] = s->rank[s->cand_list[k]];
-	qsort(s->cand_list, s->ncand, sizeof(*s->cand_list), cmp_u32);
-	for (size_t k = 0; k < s->ncand; k++) {
-		const struct pw_sig_rule *r = s->rules[s->order[s->cand_list[k]]];
+	/*
+	 * Only candidates are verified, in rank order (flowbit setters first): the
+	 * prefilter hits, sorted, merged with the always-verified rules of this kind.
+	 */
+	{
+		const uint32_t *al = s->always[in->app_only];
+		size_t na = s->nalways[in->app_only], i = 0, j = 0, m = 0;
 
-		s->cand[r->idx] = 0;
+		for (size_t k = 0; k < s->ncand; k++) {
+			s->cand[s->cand_list[k]] = 0;
+			s->cand_list[k] = s->rank[s->cand_list[k]];
+		}
+		qsort(s->cand_list, s->ncand, sizeof(*s->cand_list), cmp_u32);
+		while (i < na || j < s->ncand)
+			s->merge[m++] = j == s->ncand || (i < na && al[i] < s->cand_list[j])
+						? al[i++]
+						: s->cand_list[j++];
+		s->ncand = m;
+	}
+	for (size_t k = 0; k < s->ncand; k++) {
+		const struct pw_sig_rule *r = s->rules[s->order[s->merge[k]]];
+
 		if (!rule_match(r, in, f))
 			continue;
 		if (r->iponly && !iponly_once(r, in, f, s->nrules))

@@ -86,6 +86,8 @@ struct addr_list {
 	struct addr_ent *e;
 	size_t n;
 	bool any;
+	uint32_t *hosts; /* positive IPv4 /32 entries of long lists, sorted (host order) */
+	size_t nhosts;
 };
 
 struct port_ent {
@@ -236,8 +238,9 @@ struct pw_sig_set {
 	struct hs_database *db[_PW_BUF_MAX];
 	struct hs_scratch *scratch;
 	uint32_t *fp_rule[_PW_BUF_MAX]; /* pattern id -> rule index */
-	uint32_t *always;
-	size_t nalways;
+	uint32_t *always[2]; /* rules verified without a prefilter hit, by rank: [0] packet, [1] app */
+	size_t nalways[2];
+	uint32_t *merge; /* scratch for merging candidates */
 	uint8_t *cand; /* per-rule candidate marks for one unit */
 	uint32_t *cand_list; /* the marked rules, in no order */
 	size_t ncand;

@@ -241,6 +241,8 @@ static void rule_free(struct pw_sig_rule *r)
 	free(r->sms);
 	free(r->src.e);
 	free(r->dst.e);
+	free(r->src.hosts);
+	free(r->dst.hosts);
 	free(r->sp.e);
 	free(r->dp.e);
 	free(r->msg);
