@@ -775,11 +775,13 @@ static int parse_rule(struct kw_ctx *ctx, char *line, const char **bad_kw)
 		if (!strcmp(tok[1], proto_names[i]))
 			break;
 	if (i == _PW_SIG_P_MAX) {
-		if (!strcmp(tok[1], "http1"))
+		if (!strcmp(tok[1], "http1")) {
 			i = PW_SIG_P_HTTP;
-		else
+		} else {
+			*bad_kw = tok[1]; /* the tally then names the protocol */
 			return kw_fail(ctx, -EOPNOTSUPP, "unsupported protocol",
 				       "protocol %s is not supported", tok[1]);
+		}
 	}
 	r->proto = i;
 	*bad_kw = "direction";

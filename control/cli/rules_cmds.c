@@ -26,6 +26,7 @@ static int do_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "classification", required_argument, NULL, 'c' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -36,9 +37,12 @@ static int do_check(int argc, char **argv)
 	bool list = false;
 	int c, err, total_loaded = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:lh", opts, NULL)) != -1) {
+	optind = 0; /* 0: getopt re-initialises, so options may follow the files */
+	while ((c = getopt_long(argc, argv, "c:ljh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'j':
+			pw_cli.json = true;
+			break;
 		case 'c':
 			classf = optarg;
 			break;
@@ -46,9 +50,10 @@ static int do_check(int argc, char **argv)
 			list = true;
 			break;
 		case 'h':
-			printf("Usage: podwallctl [-j] rules check [-c classification.config] [-l] FILE...\n"
+			printf("Usage: podwallctl rules check [-c classification.config] [-l] [-j] FILE...\n"
 			       "Loads each rule file and reports how many rules load and why the others\n"
-			       "do not; -l lists every reject as file:line, sid, keyword and reason.\n");
+			       "do not; -l lists every reject as file:line, sid, keyword and reason;\n"
+			       "-j prints JSON.\n");
 			return 0;
 		default:
 			return 2;

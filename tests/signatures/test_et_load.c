@@ -2,7 +2,7 @@
 /*
  * Loads ET Open (../shared/testdata/rules/emerging-all.rules) and checks that
  * the share of active rules that load does not fall below what the engine
- * reached (95.5% when written), that every reject has a reason, and that the
+ * reached (95.58% when written: 23,730 of 24,827), that every reject has a reason, and that the
  * loaded set compiles into the prefilter.
  */
 #include <stdlib.h>

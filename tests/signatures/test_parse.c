@@ -84,7 +84,7 @@ static const struct bad_case bad_cases[] = {
 	{ "no options", "alert tcp any any -> any any", "", "malformed", 0 },
 	{ "short header", "alert tcp any any -> any (sid:5;)", "", "malformed header", 5 },
 	{ "bad action", "log tcp any any -> any any (sid:5;)", "action", "unsupported action", 5 },
-	{ "bad protocol", "alert smtp any any -> any any (sid:5;)", "protocol", "unsupported protocol", 5 },
+	{ "bad protocol", "alert smtp any any -> any any (sid:5;)", "smtp", "unsupported protocol", 5 },
 	{ "bad direction", "alert tcp any any <- any any (sid:5;)", "direction", "malformed header", 5 },
 	{ "bad address", "alert tcp 1.2.3 any -> any any (sid:5;)", "address", "malformed address", 5 },
 	{ "bad prefix", "alert tcp 1.2.3.4/33 any -> any any (sid:5;)", "address", "malformed address", 5 },
