@@ -44,7 +44,8 @@ void sig_engine_free(struct pw_sig_set *s)
 	s->thr = NULL;
 }
 
-int pw_sig_set_action_order(struct pw_sig_set *s, const enum pw_sig_action order[_PW_SIG_ACTION_MAX])
+int pw_sig_set_action_order(struct pw_sig_set *s,
+			    const enum pw_sig_action order[_PW_SIG_ACTION_MAX])
 {
 	unsigned int seen = 0;
 
@@ -199,7 +200,8 @@ int pw_sig_compile(struct pw_sig_set *s)
 				fp_bytes(r, &fp, &lens[j]);
 				exprs[j] = (char *)fp;
 			}
-			flags[j] = HS_FLAG_SINGLEMATCH | (m->c.flags & CF_NOCASE ? HS_FLAG_CASELESS : 0);
+			flags[j] = HS_FLAG_SINGLEMATCH |
+				   (m->c.flags & CF_NOCASE ? HS_FLAG_CASELESS : 0);
 			ids[j] = j;
 			s->fp_rule[b][j] = i;
 			j++;
@@ -209,7 +211,8 @@ int pw_sig_compile(struct pw_sig_set *s)
 			err = -EINVAL;
 			if (cerr && cerr->expression >= 0)
 				fprintf(stderr, "prefilter: sid %u: %s\n",
-					s->rules[s->fp_rule[b][cerr->expression]]->sid, cerr->message);
+					s->rules[s->fp_rule[b][cerr->expression]]->sid,
+					cerr->message);
 			hs_free_compile_error(cerr);
 			goto next;
 		}
@@ -426,7 +429,7 @@ struct seq {
 	size_t len;
 	int budget;
 	long min_end; /* the last match must end after this (old stream bytes) */
-	long base;    /* where the new bytes start: absolute offsets count from here */
+	long base; /* where the new bytes start: absolute offsets count from here */
 };
 
 static bool seq_match(struct seq *q, size_t i, long prev_end)
@@ -463,8 +466,9 @@ static bool seq_match(struct seq *q, size_t i, long prev_end)
 		if (m->c.flags & CF_STARTSWITH)
 			end = start + (long)m->c.len < end ? start + (long)m->c.len : end;
 		if (m->c.flags & CF_ENDSWITH)
-			start = (long)q->len - (long)m->c.len > start ? (long)q->len - (long)m->c.len
-								  : start;
+			start = (long)q->len - (long)m->c.len > start ?
+					(long)q->len - (long)m->c.len :
+					start;
 		if (end - start < (long)m->c.len) {
 			pos = -1;
 		} else {
@@ -498,8 +502,8 @@ static bool seq_match(struct seq *q, size_t i, long prev_end)
 		return seq_match(q, i + 1, off + pcre2_get_ovector_pointer(m->p.md)[1]);
 	}
 	case SM_ISDATAAT: {
-		bool ok = m->relative ? (size_t)prev_end + m->dataat.n <= q->len
-				      : (size_t)q->base + m->dataat.n < q->len;
+		bool ok = m->relative ? (size_t)prev_end + m->dataat.n <= q->len :
+					(size_t)q->base + m->dataat.n < q->len;
 
 		return ok != m->negated && seq_match(q, i + 1, prev_end);
 	}
@@ -845,9 +849,9 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 		}
 		qsort(s->cand_list, s->ncand, sizeof(*s->cand_list), cmp_u32);
 		while (i < na || j < s->ncand)
-			s->merge[m++] = j == s->ncand || (i < na && al[i] < s->cand_list[j])
-						? al[i++]
-						: s->cand_list[j++];
+			s->merge[m++] = j == s->ncand || (i < na && al[i] < s->cand_list[j]) ?
+						al[i++] :
+						s->cand_list[j++];
 		s->ncand = m;
 	}
 	for (size_t k = 0; k < s->ncand; k++) {
@@ -874,8 +878,10 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 
 			if (r->action != (enum pw_sig_action)a)
 				continue;
-			h = (struct pw_sig_hit){ r, r->sid, r->gid, r->rev, r->action, r->priority,
-						 r->msg, r->class_desc ? r->class_desc : "" };
+			h = (struct pw_sig_hit){ r,	    r->sid,
+						 r->gid,    r->rev,
+						 r->action, r->priority,
+						 r->msg,    r->class_desc ? r->class_desc : "" };
 			fn(&h, ud);
 			reported++;
 			any = true;

@@ -27,17 +27,17 @@ struct numcmp {
 };
 
 /* Content flags. */
-#define CF_NOCASE     (1u << 0)
-#define CF_NEGATED    (1u << 1)
-#define CF_RELATIVE   (1u << 2) /* distance or within given */
-#define CF_DEPTH      (1u << 3)
-#define CF_OFFSET     (1u << 4)
-#define CF_DISTANCE   (1u << 5)
-#define CF_WITHIN     (1u << 6)
+#define CF_NOCASE (1u << 0)
+#define CF_NEGATED (1u << 1)
+#define CF_RELATIVE (1u << 2) /* distance or within given */
+#define CF_DEPTH (1u << 3)
+#define CF_OFFSET (1u << 4)
+#define CF_DISTANCE (1u << 5)
+#define CF_WITHIN (1u << 6)
 #define CF_STARTSWITH (1u << 7)
-#define CF_ENDSWITH   (1u << 8)
-#define CF_FAST       (1u << 9)
-#define CF_FAST_ONLY  (1u << 10)
+#define CF_ENDSWITH (1u << 8)
+#define CF_FAST (1u << 9)
+#define CF_FAST_ONLY (1u << 10)
 
 struct sm {
 	enum sm_type type;
@@ -101,13 +101,13 @@ struct port_list {
 	bool any;
 };
 
-#define FLOW_ESTABLISHED     (1u << 0)
+#define FLOW_ESTABLISHED (1u << 0)
 #define FLOW_NOT_ESTABLISHED (1u << 1)
-#define FLOW_TO_SERVER	     (1u << 2)
-#define FLOW_TO_CLIENT	     (1u << 3)
-#define FLOW_STATELESS	     (1u << 4)
-#define FLOW_ONLY_STREAM     (1u << 5)
-#define FLOW_NO_STREAM	     (1u << 6)
+#define FLOW_TO_SERVER (1u << 2)
+#define FLOW_TO_CLIENT (1u << 3)
+#define FLOW_STATELESS (1u << 4)
+#define FLOW_ONLY_STREAM (1u << 5)
+#define FLOW_NO_STREAM (1u << 6)
 
 enum fb_cmd { FB_SET, FB_ISSET, FB_ISNOTSET, FB_UNSET, FB_TOGGLE, FB_NOALERT };
 
@@ -142,11 +142,11 @@ struct pw_sig_rule {
 	struct sm *sms;
 	size_t nsms;
 	enum pw_sig_buf cur_buf; /* parse state: sticky buffer in force */
-	int last_content;	 /* parse state: index of the last content/pcre, -1 none */
+	int last_content; /* parse state: index of the last content/pcre, -1 none */
 
 	uint32_t flow;
 	uint8_t flags_set, flags_mask; /* flags keyword */
-	char flags_mod;		       /* 0, '+', '*', '!' */
+	char flags_mod; /* 0, '+', '*', '!' */
 	bool has_flags;
 	struct numcmp dsize;
 	bool has_dsize;
@@ -162,9 +162,9 @@ struct pw_sig_rule {
 	struct thr thr;
 
 	uint32_t bufmask; /* buffers the rule needs (1 << pw_sig_buf) */
-	int fp;		  /* index into sms of the fast pattern, -1 none */
-	bool app;	  /* needs an app-layer unit */
-	bool iponly;	  /* header-only: fires once per flow direction */
+	int fp; /* index into sms of the fast pattern, -1 none */
+	bool app; /* needs an app-layer unit */
+	bool iponly; /* header-only: fires once per flow direction */
 };
 
 struct kw_ctx {
@@ -238,7 +238,8 @@ struct pw_sig_set {
 	struct hs_database *db[_PW_BUF_MAX];
 	struct hs_scratch *scratch;
 	uint32_t *fp_rule[_PW_BUF_MAX]; /* pattern id -> rule index */
-	uint32_t *always[2]; /* rules verified without a prefilter hit, by rank: [0] packet, [1] app */
+	/* rules verified without a prefilter hit, by rank: [0] packet units, [1] app units */
+	uint32_t *always[2];
 	size_t nalways[2];
 	uint32_t *merge; /* scratch for merging candidates */
 	uint8_t *cand; /* per-rule candidate marks for one unit */

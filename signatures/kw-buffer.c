@@ -81,7 +81,8 @@ static int kw_buffer(struct kw_ctx *ctx, const char *name, char *v)
 					       "%s must follow a content", name);
 			if (m->buf != PW_BUF_PKT && m->buf != buffers[i].buf)
 				return kw_fail(ctx, -EINVAL, "conflicting buffers",
-					       "%s: the content is already in another buffer", name);
+					       "%s: the content is already in another buffer",
+					       name);
 			m->buf = buffers[i].buf;
 		} else {
 			r->cur_buf = buffers[i].buf;
@@ -98,7 +99,8 @@ static int kw_dotprefix(struct kw_ctx *ctx, const char *name, char *v)
 	(void)name;
 	(void)v;
 	if (ctx->r->cur_buf == PW_BUF_PKT)
-		return kw_fail(ctx, -EINVAL, "transform without buffer", "dotprefix needs a sticky buffer");
+		return kw_fail(ctx, -EINVAL, "transform without buffer",
+			       "dotprefix needs a sticky buffer");
 	ctx->r->dotprefix_mask |= 1u << ctx->r->cur_buf;
 	return 0;
 }

@@ -30,7 +30,8 @@ static int decode(struct kw_ctx *ctx, const char *s, uint8_t *out, uint32_t *len
 	for (const char *p = s; *p; p++) {
 		if (*p == '|') {
 			if (hex && hi >= 0)
-				return kw_fail(ctx, -EINVAL, "bad content", "odd number of hex digits");
+				return kw_fail(ctx, -EINVAL, "bad content",
+					       "odd number of hex digits");
 			hex = !hex;
 			continue;
 		}
@@ -41,7 +42,8 @@ static int decode(struct kw_ctx *ctx, const char *s, uint8_t *out, uint32_t *len
 				continue;
 			v = hexval(*p);
 			if (v < 0)
-				return kw_fail(ctx, -EINVAL, "bad content", "bad hex digit '%c'", *p);
+				return kw_fail(ctx, -EINVAL, "bad content", "bad hex digit '%c'",
+					       *p);
 			if (hi < 0) {
 				hi = v;
 			} else {
@@ -53,12 +55,14 @@ static int decode(struct kw_ctx *ctx, const char *s, uint8_t *out, uint32_t *len
 		if (*p == '\\') {
 			p++;
 			if (*p != '"' && *p != ';' && *p != '\\' && *p != ':' && *p != '|')
-				return kw_fail(ctx, -EINVAL, "bad content", "bad escape \\%c", *p ? *p : '0');
+				return kw_fail(ctx, -EINVAL, "bad content", "bad escape \\%c",
+					       *p ? *p : '0');
 			out[n++] = *p;
 			continue;
 		}
 		if (*p == '"' || *p == ';')
-			return kw_fail(ctx, -EINVAL, "bad content", "unescaped '%c' in content", *p);
+			return kw_fail(ctx, -EINVAL, "bad content", "unescaped '%c' in content",
+				       *p);
 		out[n++] = *p;
 	}
 	if (hex)
@@ -129,8 +133,8 @@ static int parse_int(struct kw_ctx *ctx, const char *name, const char *v, int32_
 	long n = strtol(v, &end, 10);
 
 	if (end == v || *end || n < -65535 || n > 65535)
-		return kw_fail(ctx, -EINVAL, "bad value", "%s: \"%s\" is not a number in range", name,
-			       v);
+		return kw_fail(ctx, -EINVAL, "bad value", "%s: \"%s\" is not a number in range",
+			       name, v);
 	*out = n;
 	return 0;
 }
@@ -148,8 +152,9 @@ static int kw_modifier(struct kw_ctx *ctx, const char *name, char *v)
 		/* packet data is never normalised here, so rawbytes changes nothing */
 	} else if (!strcmp(name, "startswith")) {
 		if (m->c.flags & (CF_DEPTH | CF_OFFSET | CF_DISTANCE | CF_WITHIN))
-			return kw_fail(ctx, -EINVAL, "conflicting modifiers",
-				       "startswith cannot be combined with depth/offset/distance/within");
+			return kw_fail(
+				ctx, -EINVAL, "conflicting modifiers",
+				"startswith cannot be combined with depth/offset/distance/within");
 		m->c.flags |= CF_STARTSWITH;
 	} else if (!strcmp(name, "endswith")) {
 		m->c.flags |= CF_ENDSWITH;
@@ -175,7 +180,8 @@ static int kw_modifier(struct kw_ctx *ctx, const char *name, char *v)
 			m->c.flags |= CF_DEPTH;
 		} else if (!strcmp(name, "offset")) {
 			if (n < 0)
-				return kw_fail(ctx, -EINVAL, "bad value", "offset must not be negative");
+				return kw_fail(ctx, -EINVAL, "bad value",
+					       "offset must not be negative");
 			if (m->c.flags & CF_RELATIVE)
 				return kw_fail(ctx, -EINVAL, "conflicting modifiers",
 					       "offset cannot be combined with distance/within");
@@ -227,7 +233,8 @@ static int kw_fast_pattern(struct kw_ctx *ctx, const char *name, char *v)
 			return kw_fail(ctx, -EINVAL, "bad value", "fast_pattern: \"%s\"", v);
 		len = strtoul(end + 1, &end, 10);
 		if (*end || !len || off + len > m->c.len)
-			return kw_fail(ctx, -EINVAL, "bad value", "fast_pattern chop outside the content");
+			return kw_fail(ctx, -EINVAL, "bad value",
+				       "fast_pattern chop outside the content");
 		m->c.fp_off = off;
 		m->c.fp_len = len;
 	}

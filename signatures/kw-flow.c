@@ -13,10 +13,10 @@ static int kw_flow(struct kw_ctx *ctx, const char *name, char *v)
 		const char *opt;
 		uint32_t bit;
 	} opts[] = {
-		{ "established", FLOW_ESTABLISHED },   { "not_established", FLOW_NOT_ESTABLISHED },
-		{ "to_server", FLOW_TO_SERVER },	{ "from_client", FLOW_TO_SERVER },
-		{ "to_client", FLOW_TO_CLIENT },	{ "from_server", FLOW_TO_CLIENT },
-		{ "stateless", FLOW_STATELESS },	{ "only_stream", FLOW_ONLY_STREAM },
+		{ "established", FLOW_ESTABLISHED }, { "not_established", FLOW_NOT_ESTABLISHED },
+		{ "to_server", FLOW_TO_SERVER },     { "from_client", FLOW_TO_SERVER },
+		{ "to_client", FLOW_TO_CLIENT },     { "from_server", FLOW_TO_CLIENT },
+		{ "stateless", FLOW_STATELESS },     { "only_stream", FLOW_ONLY_STREAM },
 		{ "no_stream", FLOW_NO_STREAM },
 	};
 	char *save = NULL;
@@ -84,7 +84,8 @@ static int kw_flags(struct kw_ctx *ctx, const char *name, char *v)
 			int b = isspace((unsigned char)*p) ? 0 : flag_bit(*p);
 
 			if (b < 0)
-				return kw_fail(ctx, -EINVAL, "bad value", "flags: bad mask flag '%c'", *p);
+				return kw_fail(ctx, -EINVAL, "bad value",
+					       "flags: bad mask flag '%c'", *p);
 			r->flags_mask &= ~b;
 		}
 	}
@@ -143,7 +144,8 @@ static int kw_flowbits(struct kw_ctx *ctx, const char *name, char *v)
 	names = comma + 1;
 	if (strchr(names, '|')) {
 		if (op.cmd != FB_ISSET && op.cmd != FB_ISNOTSET)
-			return kw_fail(ctx, -EINVAL, "bad value", "flowbits: '|' only with isset/isnotset");
+			return kw_fail(ctx, -EINVAL, "bad value",
+				       "flowbits: '|' only with isset/isnotset");
 		op.any = true;
 	}
 	for (char *t = strtok_r(names, "|&", &save); t; t = strtok_r(NULL, "|&", &save)) {

@@ -107,14 +107,9 @@ static int kw_target(struct kw_ctx *ctx, const char *name, char *v)
 }
 
 const struct kw_def pw_kw_meta[] = {
-	{ "msg", kw_msg, true },
-	{ "sid", kw_sid, true },
-	{ "rev", kw_rev, true },
-	{ "gid", kw_gid, true },
-	{ "priority", kw_priority, true },
-	{ "classtype", kw_classtype, true },
-	{ "metadata", kw_ignore, true },
-	{ "reference", kw_ignore, true },
-	{ "target", kw_target, true },
-	{ 0 },
+	{ "msg", kw_msg, true },	   { "sid", kw_sid, true },
+	{ "rev", kw_rev, true },	   { "gid", kw_gid, true },
+	{ "priority", kw_priority, true }, { "classtype", kw_classtype, true },
+	{ "metadata", kw_ignore, true },   { "reference", kw_ignore, true },
+	{ "target", kw_target, true },	   { 0 },
 };

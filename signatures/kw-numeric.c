@@ -46,7 +46,8 @@ static int kw_urilen(struct kw_ctx *ctx, const char *name, char *v)
 		while (isspace((unsigned char)*mode))
 			mode++;
 		if (strcmp(mode, "norm") && strcmp(mode, "raw"))
-			return kw_fail(ctx, -EINVAL, "bad value", "urilen: mode must be norm or raw");
+			return kw_fail(ctx, -EINVAL, "bad value",
+				       "urilen: mode must be norm or raw");
 	}
 	if (parse_numcmp(v, &r->urilen))
 		return kw_fail(ctx, -EINVAL, "bad value", "%s: bad comparison \"%s\"", name, v);
@@ -92,7 +93,8 @@ static int kw_isdataat(struct kw_ctx *ctx, const char *name, char *v)
 		if (!strncmp(opt, "relative", 8))
 			rel = true;
 		else if (strncmp(opt, "rawbytes", 8))
-			return kw_fail(ctx, -EINVAL, "bad value", "isdataat: unknown option %s", opt);
+			return kw_fail(ctx, -EINVAL, "bad value", "isdataat: unknown option %s",
+				       opt);
 	}
 	n = strtoul(v, &end, 10);
 	if (end == v || (*end && !isspace((unsigned char)*end)) || n > 65535)
@@ -167,7 +169,8 @@ static int kw_byte(struct kw_ctx *ctx, const char *name, char *v)
 		else if (strlen(a) == 1 && strchr("<>=&^", *a))
 			m->b.op = *a;
 		else
-			return kw_fail(ctx, -EINVAL, "bad value", "%s: bad operator \"%s\"", name, a);
+			return kw_fail(ctx, -EINVAL, "bad value", "%s: bad operator \"%s\"", name,
+				       a);
 		a = next_arg(&p);
 		if (num_arg(a, &n))
 			return kw_fail(ctx, -EINVAL, "unsupported byte variable",
@@ -202,11 +205,13 @@ static int kw_byte(struct kw_ctx *ctx, const char *name, char *v)
 			m->b.from_end = true;
 		} else if (!strncmp(a, "multiplier", 10) && jump) {
 			if (num_arg(a + 10, &n) || n < 1)
-				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad multiplier", name);
+				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad multiplier",
+					       name);
 			m->b.multiplier = n;
 		} else if (!strncmp(a, "post_offset", 11) && jump) {
 			if (num_arg(a + 11, &n))
-				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad post_offset", name);
+				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad post_offset",
+					       name);
 			m->b.post_offset = n;
 		} else if (!strncmp(a, "bitmask", 7)) {
 			int64_t mask;
@@ -215,17 +220,20 @@ static int kw_byte(struct kw_ctx *ctx, const char *name, char *v)
 				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad bitmask", name);
 			m->b.mask = mask;
 		} else if (!strcmp(a, "dce")) {
-			return kw_fail(ctx, -EOPNOTSUPP, "unsupported keyword", "%s: dce is not supported",
-				       name);
+			return kw_fail(ctx, -EOPNOTSUPP, "unsupported keyword",
+				       "%s: dce is not supported", name);
 		} else {
-			return kw_fail(ctx, -EINVAL, "bad value", "%s: unknown option \"%s\"", name, a);
+			return kw_fail(ctx, -EINVAL, "bad value", "%s: unknown option \"%s\"", name,
+				       a);
 		}
 	}
 	kw_relative_buf(ctx, m);
 	if (m->b.base && m->b.nbytes > 10)
-		return kw_fail(ctx, -EINVAL, "bad value", "%s: string conversion over 10 bytes", name);
+		return kw_fail(ctx, -EINVAL, "bad value", "%s: string conversion over 10 bytes",
+			       name);
 	if (!m->b.base && m->b.nbytes > 8)
-		return kw_fail(ctx, -EINVAL, "bad value", "%s: binary conversion over 8 bytes", name);
+		return kw_fail(ctx, -EINVAL, "bad value", "%s: binary conversion over 8 bytes",
+			       name);
 	return 0;
 }
 

@@ -9,10 +9,12 @@ static const struct {
 	char flag;
 	enum pw_sig_buf buf;
 } buf_flags[] = {
-	{ 'U', PW_BUF_HTTP_URI },     { 'I', PW_BUF_HTTP_URI_RAW },   { 'P', PW_BUF_HTTP_REQ_BODY },
-	{ 'Q', PW_BUF_FILE_DATA },    { 'H', PW_BUF_HTTP_HEADER },    { 'D', PW_BUF_HTTP_HEADER_RAW },
-	{ 'M', PW_BUF_HTTP_METHOD },  { 'C', PW_BUF_HTTP_COOKIE },    { 'S', PW_BUF_HTTP_STAT_CODE },
-	{ 'Y', PW_BUF_HTTP_STAT_MSG }, { 'V', PW_BUF_HTTP_UA },	      { 'W', PW_BUF_HTTP_HOST },
+	{ 'U', PW_BUF_HTTP_URI },	{ 'I', PW_BUF_HTTP_URI_RAW },
+	{ 'P', PW_BUF_HTTP_REQ_BODY },	{ 'Q', PW_BUF_FILE_DATA },
+	{ 'H', PW_BUF_HTTP_HEADER },	{ 'D', PW_BUF_HTTP_HEADER_RAW },
+	{ 'M', PW_BUF_HTTP_METHOD },	{ 'C', PW_BUF_HTTP_COOKIE },
+	{ 'S', PW_BUF_HTTP_STAT_CODE }, { 'Y', PW_BUF_HTTP_STAT_MSG },
+	{ 'V', PW_BUF_HTTP_UA },	{ 'W', PW_BUF_HTTP_HOST },
 	{ 'Z', PW_BUF_HTTP_HOST_RAW },
 };
 

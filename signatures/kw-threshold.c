@@ -31,7 +31,8 @@ static int kw_threshold(struct kw_ctx *ctx, const char *name, char *v)
 			else if (!strcmp(val, "both"))
 				t.type = THR_BOTH;
 			else
-				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad type %s", name, val);
+				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad type %s", name,
+					       val);
 		} else if (!strcmp(key, "track")) {
 			have_track = true;
 			if (!strcmp(val, "by_src"))
@@ -43,13 +44,15 @@ static int kw_threshold(struct kw_ctx *ctx, const char *name, char *v)
 			else if (!strcmp(val, "by_both"))
 				t.track = TRACK_BOTH;
 			else
-				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad track %s", name, val);
+				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad track %s", name,
+					       val);
 		} else if (!strcmp(key, "count") || !strcmp(key, "seconds")) {
 			char *end;
 			unsigned long n = strtoul(val, &end, 10);
 
 			if (*end || !n)
-				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad %s %s", name, key, val);
+				return kw_fail(ctx, -EINVAL, "bad value", "%s: bad %s %s", name,
+					       key, val);
 			if (key[0] == 'c') {
 				t.count = n;
 				have_count = true;
@@ -58,12 +61,13 @@ static int kw_threshold(struct kw_ctx *ctx, const char *name, char *v)
 				have_seconds = true;
 			}
 		} else {
-			return kw_fail(ctx, -EINVAL, "bad value", "%s: unknown option %s", name, key);
+			return kw_fail(ctx, -EINVAL, "bad value", "%s: unknown option %s", name,
+				       key);
 		}
 	}
 	if (t.type == THR_NONE || !have_track || !have_count || !have_seconds)
-		return kw_fail(ctx, -EINVAL, "missing value", "%s needs %stype, track, count, seconds",
-			       name, df ? "" : "");
+		return kw_fail(ctx, -EINVAL, "missing value",
+			       "%s needs %stype, track, count, seconds", name, df ? "" : "");
 	ctx->r->thr = t;
 	return 0;
 }

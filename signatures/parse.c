@@ -47,8 +47,8 @@ static const char *const default_vars[][2] = {
 };
 
 static const struct kw_def *const kw_tables[] = {
-	pw_kw_meta, pw_kw_content, pw_kw_pcre, pw_kw_numeric,
-	pw_kw_flow, pw_kw_buffer, pw_kw_threshold,
+	pw_kw_meta, pw_kw_content, pw_kw_pcre,	    pw_kw_numeric,
+	pw_kw_flow, pw_kw_buffer,  pw_kw_threshold,
 };
 
 static const char *const action_names[] = {
@@ -57,13 +57,18 @@ static const char *const action_names[] = {
 	[PW_SIG_REJECT] = "reject",
 	[PW_SIG_ALERT] = "alert",
 };
-static_assert(sizeof(action_names) / sizeof(action_names[0]) == _PW_SIG_ACTION_MAX,
-	      "action names");
+static_assert(sizeof(action_names) / sizeof(action_names[0]) == _PW_SIG_ACTION_MAX, "action names");
 
 static const char *const proto_names[] = {
-	[PW_SIG_P_IP] = "ip",	    [PW_SIG_P_TCP] = "tcp",	     [PW_SIG_P_UDP] = "udp",
-	[PW_SIG_P_ICMP] = "icmp",   [PW_SIG_P_HTTP] = "http",	     [PW_SIG_P_TLS] = "tls",
-	[PW_SIG_P_DNS] = "dns",	    [PW_SIG_P_TCP_PKT] = "tcp-pkt", [PW_SIG_P_TCP_STREAM] = "tcp-stream",
+	[PW_SIG_P_IP] = "ip",
+	[PW_SIG_P_TCP] = "tcp",
+	[PW_SIG_P_UDP] = "udp",
+	[PW_SIG_P_ICMP] = "icmp",
+	[PW_SIG_P_HTTP] = "http",
+	[PW_SIG_P_TLS] = "tls",
+	[PW_SIG_P_DNS] = "dns",
+	[PW_SIG_P_TCP_PKT] = "tcp-pkt",
+	[PW_SIG_P_TCP_STREAM] = "tcp-stream",
 };
 static_assert(sizeof(proto_names) / sizeof(proto_names[0]) == _PW_SIG_P_MAX, "proto names");
 
@@ -375,7 +380,8 @@ static int addr_expr(void *arg, char *s, bool neg, int depth)
 		size_t n = strlen(s);
 
 		if (n < 2 || s[n - 1] != ']')
-			return kw_fail(ctx, -EINVAL, "malformed address", "unbalanced '[' in %s", s);
+			return kw_fail(ctx, -EINVAL, "malformed address", "unbalanced '[' in %s",
+				       s);
 		s[n - 1] = 0;
 		return split_list(s + 1, addr_expr, arg, neg, depth);
 	}
@@ -384,7 +390,8 @@ static int addr_expr(void *arg, char *s, bool neg, int depth)
 		_cleanup_free_ char *copy = NULL;
 
 		if (!v)
-			return kw_fail(ctx, -EINVAL, "unknown variable", "address variable %s is not set", s);
+			return kw_fail(ctx, -EINVAL, "unknown variable",
+				       "address variable %s is not set", s);
 		copy = strdup(v);
 		if (!copy)
 			return -ENOMEM;
@@ -416,7 +423,8 @@ static int addr_expr(void *arg, char *s, bool neg, int depth)
 			struct in_addr m;
 
 			if (inet_pton(AF_INET, slash, &m) != 1)
-				return kw_fail(ctx, -EINVAL, "malformed address", "bad netmask %s", slash);
+				return kw_fail(ctx, -EINVAL, "malformed address", "bad netmask %s",
+					       slash);
 			p = __builtin_popcount(m.s_addr);
 		} else if (*end || p < 0 || p > e.plen) {
 			return kw_fail(ctx, -EINVAL, "malformed address", "bad prefix /%s", slash);
@@ -473,7 +481,8 @@ static int port_expr(void *arg, char *s, bool neg, int depth)
 		_cleanup_free_ char *copy = NULL;
 
 		if (!v)
-			return kw_fail(ctx, -EINVAL, "unknown variable", "port variable %s is not set", s);
+			return kw_fail(ctx, -EINVAL, "unknown variable",
+				       "port variable %s is not set", s);
 		copy = strdup(v);
 		if (!copy)
 			return -ENOMEM;
@@ -501,7 +510,8 @@ static int port_expr(void *arg, char *s, bool neg, int depth)
 		long v = strtol(colon, &end, 10);
 
 		if (*end || v < 0 || v > 65535 || v < e.lo)
-			return kw_fail(ctx, -EINVAL, "malformed port", "bad port range end \"%s\"", colon);
+			return kw_fail(ctx, -EINVAL, "malformed port", "bad port range end \"%s\"",
+				       colon);
 		e.hi = v;
 	}
 	if (!*s && !colon)
@@ -629,7 +639,7 @@ static int parse_options(struct kw_ctx *ctx, char *body, const char **bad_kw)
 				p++;
 				continue;
 			}
-			/* A quote inside a quoted value closes it only before ';' (pcre:"/["']/"). */
+			/* In a quoted value a quote ends it only before ';' (pcre:"/["']/"). */
 			if (*p == '"' && inq) {
 				const char *q = p + 1;
 
@@ -639,13 +649,12 @@ static int parse_options(struct kw_ctx *ctx, char *body, const char **bad_kw)
 					inq = false;
 			} else if (*p == '"') {
 				inq = true;
-			}
-			else if (*p == ';' && !inq)
+			} else if (*p == ';' && !inq)
 				break;
 		}
 		if (!*p)
-			return kw_fail(ctx, -EINVAL, "malformed", "option \"%.40s\" is not terminated by ';'",
-				       start);
+			return kw_fail(ctx, -EINVAL, "malformed",
+				       "option \"%.40s\" is not terminated by ';'", start);
 		*p++ = 0;
 		name = start;
 		value = strchr(start, ':');
@@ -655,8 +664,8 @@ static int parse_options(struct kw_ctx *ctx, char *body, const char **bad_kw)
 		*bad_kw = name;
 		k = kw_find(name);
 		if (!k)
-			return kw_fail(ctx, -EOPNOTSUPP, "unsupported keyword", "keyword %s is not supported",
-				       name);
+			return kw_fail(ctx, -EOPNOTSUPP, "unsupported keyword",
+				       "keyword %s is not supported", name);
 		if (k->needs_value && (!value || !*trim(value)))
 			return kw_fail(ctx, -EINVAL, "missing value", "%s needs a value", name);
 		err = k->fn(ctx, name, value ? trim(value) : NULL);
@@ -706,11 +715,13 @@ static int finalize(struct kw_ctx *ctx)
 			continue;
 		if (m->c.flags & CF_FAST) {
 			if (explicit >= 0)
-				return kw_fail(ctx, -EINVAL, "bad value", "fast_pattern given twice");
+				return kw_fail(ctx, -EINVAL, "bad value",
+					       "fast_pattern given twice");
 			explicit = i;
 		}
 		if (best < 0 || m->c.len > r->sms[best].c.len ||
-		    (m->c.len == r->sms[best].c.len && buf_is_app(m->buf) && !buf_is_app(r->sms[best].buf)))
+		    (m->c.len == r->sms[best].c.len && buf_is_app(m->buf) &&
+		     !buf_is_app(r->sms[best].buf)))
 			best = i;
 	}
 	r->fp = explicit >= 0 ? explicit : best;
@@ -722,9 +733,9 @@ static int finalize(struct kw_ctx *ctx)
 		r->app = r->app || !payload;
 	if (r->has_urilen)
 		r->app = true;
-	r->iponly = !payload && !r->flow && !r->has_flags && !r->has_itype && !r->has_icode && !r->has_dsize && !r->has_urilen &&
-		    !r->nfbs && r->proto != PW_SIG_P_HTTP && r->proto != PW_SIG_P_TLS &&
-		    r->proto != PW_SIG_P_DNS;
+	r->iponly = !payload && !r->flow && !r->has_flags && !r->has_itype && !r->has_icode &&
+		    !r->has_dsize && !r->has_urilen && !r->nfbs && r->proto != PW_SIG_P_HTTP &&
+		    r->proto != PW_SIG_P_TLS && r->proto != PW_SIG_P_DNS;
 	for (size_t i = 0; i < r->nfbs; i++)
 		if (r->fbs[i].cmd == FB_SET || r->fbs[i].cmd == FB_UNSET ||
 		    r->fbs[i].cmd == FB_TOGGLE)
@@ -768,7 +779,8 @@ static int parse_rule(struct kw_ctx *ctx, char *line, const char **bad_kw)
 		if (!strcmp(tok[0], action_names[i]))
 			break;
 	if (i == _PW_SIG_ACTION_MAX)
-		return kw_fail(ctx, -EINVAL, "unsupported action", "action %s is not supported", tok[0]);
+		return kw_fail(ctx, -EINVAL, "unsupported action", "action %s is not supported",
+			       tok[0]);
 	r->action = i;
 	*bad_kw = "protocol";
 	for (i = 0; i < _PW_SIG_P_MAX; i++)
@@ -788,8 +800,8 @@ static int parse_rule(struct kw_ctx *ctx, char *line, const char **bad_kw)
 	if (!strcmp(tok[4], "<>"))
 		r->bidir = true;
 	else if (strcmp(tok[4], "->"))
-		return kw_fail(ctx, -EINVAL, "malformed header", "direction must be -> or <>, not %s",
-			       tok[4]);
+		return kw_fail(ctx, -EINVAL, "malformed header",
+			       "direction must be -> or <>, not %s", tok[4]);
 	*bad_kw = "address";
 	if (parse_addr(ctx, tok[2], &r->src) || parse_addr(ctx, tok[5], &r->dst))
 		return -EINVAL;

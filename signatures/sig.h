@@ -82,16 +82,16 @@ struct pw_sig_rule;
 
 /* Everything a rule can look at for one inspection unit (a packet or an app-layer transaction). */
 struct pw_sig_input {
-	uint8_t family;	     /* AF_INET or AF_INET6 */
-	uint8_t l4proto;     /* IPPROTO_* */
-	uint8_t tcp_flags;   /* TCP header flags, 0 otherwise */
-	uint8_t src[16];     /* network byte order; IPv4 in the first 4 bytes */
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t l4proto; /* IPPROTO_* */
+	uint8_t tcp_flags; /* TCP header flags, 0 otherwise */
+	uint8_t src[16]; /* network byte order; IPv4 in the first 4 bytes */
 	uint8_t dst[16];
 	uint16_t sport, dport; /* host order */
 	bool to_server;
 	bool established;
-	bool stream;	     /* payload is reassembled stream data (not the raw packet) */
-	bool app_only;	     /* an app-layer transaction: only rules using app buffers run */
+	bool stream; /* payload is reassembled stream data (not the raw packet) */
+	bool app_only; /* an app-layer transaction: only rules using app buffers run */
 	/*
 	 * TCP: the stream view (stream bytes) serves tcp and tcp-stream rules; a
 	 * second unit with raw_view set carries the segment as sent, for tcp-pkt
@@ -103,7 +103,7 @@ struct pw_sig_input {
 	const uint8_t *buf[_PW_BUF_MAX];
 	size_t len[_PW_BUF_MAX];
 	bool has[_PW_BUF_MAX];
-	uint32_t pkt_len;    /* dsize: the packet's payload size */
+	uint32_t pkt_len; /* dsize: the packet's payload size */
 	/*
 	 * Stream units: PKT starts with this many bytes already inspected (kept so a
 	 * pattern split across segments is seen); a match must end past them.
@@ -146,7 +146,8 @@ int pw_sig_set_var(struct pw_sig_set *s, const char *name, const char *value);
  * Changes the order actions are applied in (default pass, drop, reject, alert);
  * order lists each action once. 0 or -EINVAL.
  */
-int pw_sig_set_action_order(struct pw_sig_set *s, const enum pw_sig_action order[_PW_SIG_ACTION_MAX]);
+int pw_sig_set_action_order(struct pw_sig_set *s,
+			    const enum pw_sig_action order[_PW_SIG_ACTION_MAX]);
 
 /** Loads classification.config lines (config classification: name,desc,prio). */
 int pw_sig_load_classification(struct pw_sig_set *s, const char *path);
@@ -172,10 +173,10 @@ bool pw_sig_has_proto(const struct pw_sig_set *s, enum pw_sig_proto p);
 struct pw_sig_reject {
 	const char *file;
 	int line;
-	uint32_t sid;	     /* 0 if unknown */
+	uint32_t sid; /* 0 if unknown */
 	const char *keyword; /* offending keyword, or "" */
-	const char *reason;  /* short reason class, used for tallies */
-	const char *detail;  /* human-readable message */
+	const char *reason; /* short reason class, used for tallies */
+	const char *detail; /* human-readable message */
 };
 
 size_t pw_sig_reject_count(const struct pw_sig_set *s);

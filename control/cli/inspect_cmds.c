@@ -74,7 +74,8 @@ int do_inspect(int argc, char **argv)
 			unsigned long n = strtoul(optarg, &end, 10);
 
 			if (*end || !n || n > 1000) {
-				p_err("inspect: --alerts-per-packet wants 1..1000, not \"%s\"", optarg);
+				p_err("inspect: --alerts-per-packet wants 1..1000, not \"%s\"",
+				      optarg);
 				ret = 2;
 				goto out;
 			}
@@ -199,11 +200,12 @@ int do_inspect(int argc, char **argv)
 	} else {
 		printf("rules: %zu loaded, %zu rejected (%.3f s)\n", pw_sig_rule_count(s),
 		       pw_sig_reject_count(s), t1 - t0);
-		printf("packets: %" PRIu64 " (%" PRIu64 " bytes, %" PRIu64 " not decoded), flows: %" PRIu64
-		       " (%" PRIu64 " evicted)\n",
+		printf("packets: %" PRIu64 " (%" PRIu64 " bytes, %" PRIu64
+		       " not decoded), flows: %" PRIu64 " (%" PRIu64 " evicted)\n",
 		       st.packets, st.bytes, st.decode_errors, st.flows, st.flows_evicted);
 		printf("alerts: %" PRIu64 ", blocked packets: %" PRIu64 ", http tx: %" PRIu64
-		       ", tls sni: %" PRIu64 ", dns queries: %" PRIu64 ", stream gaps: %" PRIu64 "\n",
+		       ", tls sni: %" PRIu64 ", dns queries: %" PRIu64 ", stream gaps: %" PRIu64
+		       "\n",
 		       st.alerts, st.blocked_packets, st.http_tx, st.tls_sni, st.dns_queries,
 		       st.stream_gaps);
 		printf("inspection: %.3f s\n", t2 - t1);

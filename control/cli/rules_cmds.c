@@ -94,7 +94,8 @@ static int do_check(int argc, char **argv)
 		char key[160];
 		size_t k;
 
-		snprintf(key, sizeof(key), "%s%s%s", r->reason, *r->keyword ? ": " : "", r->keyword);
+		snprintf(key, sizeof(key), "%s%s%s", r->reason, *r->keyword ? ": " : "",
+			 r->keyword);
 		for (k = 0; k < nt; k++)
 			if (!strcmp(t[k].key, key))
 				break;
@@ -110,18 +111,19 @@ static int do_check(int argc, char **argv)
 		json_object_set_new(o, "rejected", json_integer(nrej));
 		json_object_set_new(o, "active", json_integer(loaded + nrej));
 		json_object_set_new(o, "load_share",
-				    json_real(loaded + nrej ? (double)loaded / (loaded + nrej) : 1.0));
+				    json_real(loaded + nrej ? (double)loaded / (loaded + nrej) :
+							      1.0));
 		for (size_t k = 0; k < nt; k++)
 			json_object_set_new(reasons, t[k].key, json_integer(t[k].n));
 		json_object_set_new(o, "reasons", reasons);
 		for (size_t i = 0; list && i < nrej; i++) {
 			const struct pw_sig_reject *r = pw_sig_reject_get(s, i);
 
-			json_array_append_new(rejects, json_pack("{s:s,s:i,s:I,s:s,s:s,s:s}", "file",
-								 r->file, "line", r->line, "sid",
-								 (json_int_t)r->sid, "keyword",
-								 r->keyword, "reason", r->reason,
-								 "detail", r->detail));
+			json_array_append_new(rejects,
+					      json_pack("{s:s,s:i,s:I,s:s,s:s,s:s}", "file",
+							r->file, "line", r->line, "sid",
+							(json_int_t)r->sid, "keyword", r->keyword,
+							"reason", r->reason, "detail", r->detail));
 		}
 		if (list)
 			json_object_set_new(o, "rejects", rejects);
@@ -129,8 +131,9 @@ static int do_check(int argc, char **argv)
 			json_decref(rejects);
 		pw_json_print(o);
 	} else {
-		printf("%zu of %zu active rules load (%.2f%%), %zu rejected\n", loaded, loaded + nrej,
-		       loaded + nrej ? 100.0 * loaded / (loaded + nrej) : 100.0, nrej);
+		printf("%zu of %zu active rules load (%.2f%%), %zu rejected\n", loaded,
+		       loaded + nrej, loaded + nrej ? 100.0 * loaded / (loaded + nrej) : 100.0,
+		       nrej);
 		for (size_t k = 0; k < nt; k++)
 			printf("  %6zu  %s\n", t[k].n, t[k].key);
 		for (size_t i = 0; list && i < nrej; i++) {

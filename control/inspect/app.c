@@ -174,12 +174,14 @@ static void parse_headers(struct http_msg *m, const uint8_t *p, size_t n, int si
 					msg_set(m, hdr_bufs[i].buf, v, ve - v);
 			if (side == 0 && nl == 4 && !strncasecmp((const char *)p, "host", 4)) {
 				const uint8_t *c = memchr(v, ':', ve - v);
-				size_t hl = c && !memchr(v, ']', ve - v) ? (size_t)(c - v) : (size_t)(ve - v);
+				size_t hl = c && !memchr(v, ']', ve - v) ? (size_t)(c - v) :
+									   (size_t)(ve - v);
 
 				msg_set(m, PW_BUF_HTTP_HOST_RAW, v, ve - v);
 				msg_set(m, PW_BUF_HTTP_HOST, v, hl);
 				for (size_t i = 0; m->b[PW_BUF_HTTP_HOST] && i < hl; i++)
-					m->b[PW_BUF_HTTP_HOST][i] = tolower(m->b[PW_BUF_HTTP_HOST][i]);
+					m->b[PW_BUF_HTTP_HOST][i] =
+						tolower(m->b[PW_BUF_HTTP_HOST][i]);
 			}
 			if (nl == 14 && !strncasecmp((const char *)p, "content-length", 14)) {
 				char *e;
@@ -188,7 +190,9 @@ static void parse_headers(struct http_msg *m, const uint8_t *p, size_t n, int si
 				/* "34( 68)": not a length; a response then runs to the close */
 				while ((const uint8_t *)e < ve && (*e == ' ' || *e == '\t'))
 					e++;
-				hi->clen = (const uint8_t *)e == ve && e != (char *)v && cl >= 0 ? cl : -1;
+				hi->clen = (const uint8_t *)e == ve && e != (char *)v && cl >= 0 ?
+						   cl :
+						   -1;
 			}
 			if (nl == 17 && !strncasecmp((const char *)p, "transfer-encoding", 17) &&
 			    memmem(v, ve - v, "chunked", 7))
@@ -312,13 +316,16 @@ static void http_unit(struct flow *f, int dir, struct http_msg *req, struct http
 		u.has[PW_BUF_PKT] = true;
 	}
 	for (int b = PW_BUF_PKT + 1; b < _PW_BUF_MAX; b++) {
-		const struct http_msg *m = resp && resp->b[b] ? resp : req && req->b[b] ? req : NULL;
+		const struct http_msg *m = resp && resp->b[b] ? resp :
+					   req && req->b[b]   ? req :
+								NULL;
 
 		/* the response unit sees its own body and content headers, not the request's */
-		if (resp && m == req && (b == PW_BUF_FILE_DATA || b == PW_BUF_HTTP_CONTENT_TYPE ||
-					 b == PW_BUF_HTTP_CONTENT_LEN || b == PW_BUF_HTTP_HEADER ||
-					 b == PW_BUF_HTTP_HEADER_RAW || b == PW_BUF_HTTP_HEADER_NAMES ||
-					 b == PW_BUF_HTTP_START || b == PW_BUF_HTTP_CONNECTION))
+		if (resp && m == req &&
+		    (b == PW_BUF_FILE_DATA || b == PW_BUF_HTTP_CONTENT_TYPE ||
+		     b == PW_BUF_HTTP_CONTENT_LEN || b == PW_BUF_HTTP_HEADER ||
+		     b == PW_BUF_HTTP_HEADER_RAW || b == PW_BUF_HTTP_HEADER_NAMES ||
+		     b == PW_BUF_HTTP_START || b == PW_BUF_HTTP_CONNECTION))
 			m = NULL;
 		if (!m)
 			continue;
@@ -356,12 +363,13 @@ static void http_parse(struct flow *f, int dir, bool close, app_emit_fn emit, vo
 		if (!m)
 			return;
 		msg_set(m, PW_BUF_HTTP_START, in->p, he);
-		msg_set(m, PW_BUF_HTTP_HEADER_RAW, in->p + hl + 1 > in->p + he ? in->p + he : in->p + hl + 1,
+		msg_set(m, PW_BUF_HTTP_HEADER_RAW,
+			in->p + hl + 1 > in->p + he ? in->p + he : in->p + hl + 1,
 			he - (hl + 1 < he ? hl + 1 : he));
 		if (hl && in->p[hl - 1] == '\r')
 			hl--;
-		msg_set(m, dir == DIR_TS ? PW_BUF_HTTP_REQUEST_LINE : PW_BUF_HTTP_RESPONSE_LINE, in->p,
-			hl);
+		msg_set(m, dir == DIR_TS ? PW_BUF_HTTP_REQUEST_LINE : PW_BUF_HTTP_RESPONSE_LINE,
+			in->p, hl);
 		sp1 = memchr(in->p, ' ', hl);
 		sp2 = sp1 ? memchr(sp1 + 1, ' ', in->p + hl - sp1 - 1) : NULL;
 		if (dir == DIR_TS) {
@@ -383,17 +391,20 @@ static void http_parse(struct flow *f, int dir, bool close, app_emit_fn emit, vo
 				msg_set(m, PW_BUF_HTTP_STAT_CODE, sp1 + 1, ce - sp1 - 1);
 				m->status = atoi((const char *)sp1 + 1);
 				if (sp2)
-					msg_set(m, PW_BUF_HTTP_STAT_MSG, sp2 + 1, in->p + hl - sp2 - 1);
+					msg_set(m, PW_BUF_HTTP_STAT_MSG, sp2 + 1,
+						in->p + hl - sp2 - 1);
 			}
 		}
 		if (dir == DIR_TC)
 			h->cur_status = m->status;
-		parse_headers(m, eol ? eol + 1 : in->p + he, he - (eol ? (size_t)(eol + 1 - in->p) : he),
-			      dir == DIR_TS ? 0 : 1, &hi);
+		parse_headers(m, eol ? eol + 1 : in->p + he,
+			      he - (eol ? (size_t)(eol + 1 - in->p) : he), dir == DIR_TS ? 0 : 1,
+			      &hi);
 		consumed = he;
 		if (dir == DIR_TC && (h->pending && h->pending->head))
 			; /* no body */
-		else if (dir == DIR_TC && (m->status / 100 == 1 || m->status == 204 || m->status == 304))
+		else if (dir == DIR_TC &&
+			 (m->status / 100 == 1 || m->status == 204 || m->status == 304))
 			;
 		else if (hi.chunked) {
 			long c = dechunk(in->p + he, in->len - he, &body);
@@ -471,9 +482,10 @@ static void http_parse(struct flow *f, int dir, bool close, app_emit_fn emit, vo
 
 static bool looks_http_request(const uint8_t *d, size_t n)
 {
-	static const char *const methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ",
-					       "OPTIONS ", "CONNECT ", "PATCH ", "TRACE ",
-					       "PROPFIND ", "MKCOL ", "COPY ", "MOVE " };
+	static const char *const methods[] = { "GET ",	  "POST ",     "HEAD ",	   "PUT ",
+					       "DELETE ", "OPTIONS ",  "CONNECT ", "PATCH ",
+					       "TRACE ",  "PROPFIND ", "MKCOL ",   "COPY ",
+					       "MOVE " };
 
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		size_t l = strlen(methods[i]);

@@ -55,19 +55,24 @@ static void add_http(json_t *o, const struct app_unit *u)
 	const struct http_msg *q = u->req, *r = u->resp;
 
 	if (q && q->b[PW_BUF_HTTP_HOST])
-		json_object_set_new(h, "hostname", str_n(q->b[PW_BUF_HTTP_HOST], q->l[PW_BUF_HTTP_HOST]));
+		json_object_set_new(h, "hostname",
+				    str_n(q->b[PW_BUF_HTTP_HOST], q->l[PW_BUF_HTTP_HOST]));
 	if (q && q->b[PW_BUF_HTTP_URI_RAW])
-		json_object_set_new(h, "url", str_n(q->b[PW_BUF_HTTP_URI_RAW], q->l[PW_BUF_HTTP_URI_RAW]));
+		json_object_set_new(h, "url",
+				    str_n(q->b[PW_BUF_HTTP_URI_RAW], q->l[PW_BUF_HTTP_URI_RAW]));
 	if (q && q->b[PW_BUF_HTTP_UA])
-		json_object_set_new(h, "http_user_agent", str_n(q->b[PW_BUF_HTTP_UA], q->l[PW_BUF_HTTP_UA]));
+		json_object_set_new(h, "http_user_agent",
+				    str_n(q->b[PW_BUF_HTTP_UA], q->l[PW_BUF_HTTP_UA]));
 	if (r && r->b[PW_BUF_HTTP_CONTENT_TYPE])
 		json_object_set_new(h, "http_content_type",
-				    str_n(r->b[PW_BUF_HTTP_CONTENT_TYPE], r->l[PW_BUF_HTTP_CONTENT_TYPE]));
+				    str_n(r->b[PW_BUF_HTTP_CONTENT_TYPE],
+					  r->l[PW_BUF_HTTP_CONTENT_TYPE]));
 	if (q && q->b[PW_BUF_HTTP_METHOD])
 		json_object_set_new(h, "http_method",
 				    str_n(q->b[PW_BUF_HTTP_METHOD], q->l[PW_BUF_HTTP_METHOD]));
 	if (q && q->b[PW_BUF_HTTP_PROTOCOL])
-		json_object_set_new(h, "protocol", str_n(q->b[PW_BUF_HTTP_PROTOCOL], q->l[PW_BUF_HTTP_PROTOCOL]));
+		json_object_set_new(h, "protocol",
+				    str_n(q->b[PW_BUF_HTTP_PROTOCOL], q->l[PW_BUF_HTTP_PROTOCOL]));
 	if (r && r->status)
 		json_object_set_new(h, "status", json_integer(r->status));
 	else if (u->status)
@@ -96,7 +101,8 @@ json_t *eve_alert(const struct eve_ctx *e, const struct pw_sig_hit *hit, bool bl
 	json_object_set_new(o, "pcap_cnt", json_integer(e->pcap_cnt));
 	json_object_set_new(o, "event_type", json_string("alert"));
 	json_object_set_new(o, "src_ip", json_string(src));
-	if (in->l4proto == IPPROTO_TCP || in->l4proto == IPPROTO_UDP || in->l4proto == IPPROTO_SCTP) {
+	if (in->l4proto == IPPROTO_TCP || in->l4proto == IPPROTO_UDP ||
+	    in->l4proto == IPPROTO_SCTP) {
 		json_object_set_new(o, "src_port", json_integer(in->sport));
 		json_object_set_new(o, "dest_ip", json_string(dst));
 		json_object_set_new(o, "dest_port", json_integer(in->dport));
@@ -133,8 +139,9 @@ json_t *eve_alert(const struct eve_ctx *e, const struct pw_sig_hit *hit, bool bl
 	if (e->unit && e->unit->has[PW_BUF_TLS_SNI])
 		json_object_set_new(o, "tls", json_pack("{s:s}", "sni", e->unit->sni));
 	if (e->unit && e->unit->qtype >= 0)
-		json_object_set_new(o, "dns", json_pack("{s:[{s:s,s:i}]}", "query", "rrname",
-							e->unit->qname, "rrtype", e->unit->qtype));
+		json_object_set_new(o, "dns",
+				    json_pack("{s:[{s:s,s:i}]}", "query", "rrname", e->unit->qname,
+					      "rrtype", e->unit->qtype));
 	if (f) {
 		char start[64];
 

@@ -8,8 +8,8 @@
 
 struct eve_ctx {
 	const struct pw_sig_input *in;
-	const struct flow *flow;      /* NULL for packets outside any flow */
-	const struct app_unit *unit;  /* the app-layer transaction, or NULL */
+	const struct flow *flow; /* NULL for packets outside any flow */
+	const struct app_unit *unit; /* the app-layer transaction, or NULL */
 	uint64_t pcap_cnt;
 	const char *iface;
 };

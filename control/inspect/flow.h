@@ -42,7 +42,7 @@ void stream_free(struct stream *s);
 struct http_msg {
 	uint8_t *b[_PW_BUF_MAX];
 	size_t l[_PW_BUF_MAX];
-	bool head;    /* a HEAD request: its response has no body */
+	bool head; /* a HEAD request: its response has no body */
 	int status;
 	uint64_t body_len;
 	uint8_t *raw; /* the message as sent (head and body): the stream rules' payload */

@@ -21,15 +21,15 @@
 #include "inspect.h"
 #include "log.h"
 
-#define DEFAULT_MAX_FLOWS    65536
+#define DEFAULT_MAX_FLOWS 65536
 #define DEFAULT_STREAM_DEPTH (8u << 20)
-#define ALERTS_PER_PACKET    15 /* like Suricata's packet-alert-max */
-#define HASH_BUCKETS	     (1u << 16)
-#define STREAM_TAIL	     1024 /* stream bytes kept for patterns across segments */
+#define ALERTS_PER_PACKET 15 /* like Suricata's packet-alert-max */
+#define HASH_BUCKETS (1u << 16)
+#define STREAM_TAIL 1024 /* stream bytes kept for patterns across segments */
 
 /* IPv4 reassembly: a few datagrams at a time, each up to 64 KiB, first copy of a byte wins. */
-#define DEFRAG_SLOTS   32
-#define DEFRAG_MAX     65535
+#define DEFRAG_SLOTS 32
+#define DEFRAG_MAX 65535
 #define DEFRAG_TIMEOUT 30000000ULL /* usec */
 
 struct defrag_slot {
@@ -37,10 +37,10 @@ struct defrag_slot {
 	uint8_t src[4], dst[4], proto;
 	uint16_t id;
 	uint64_t first_usec;
-	size_t total;		     /* payload bytes, known once the last fragment arrived */
-	uint8_t hdr[60];	     /* IP header of the first fragment */
+	size_t total; /* payload bytes, known once the last fragment arrived */
+	uint8_t hdr[60]; /* IP header of the first fragment */
 	size_t hl;
-	uint8_t *data;		     /* DEFRAG_MAX bytes */
+	uint8_t *data; /* DEFRAG_MAX bytes */
 	uint8_t have[DEFRAG_MAX / 8 / 8 + 1]; /* one bit per 8-byte unit */
 };
 
@@ -206,8 +206,8 @@ static int decode_inner(struct pkt *p, int depth)
 	if (depth > 4)
 		return 0;
 	/* IP-level tunnels: the outermost header is inspected too (IP-only rules). */
-	if (!p->tunneled && (p->proto == IPPROTO_GRE || p->proto == IPPROTO_IPIP ||
-			     p->proto == IPPROTO_IPV6)) {
+	if (!p->tunneled &&
+	    (p->proto == IPPROTO_GRE || p->proto == IPPROTO_IPIP || p->proto == IPPROTO_IPV6)) {
 		p->tunneled = true;
 		p->outer.family = p->family;
 		p->outer.proto = p->proto;
@@ -311,7 +311,8 @@ static const uint8_t *defrag_add(struct defrag *df, const uint8_t *d, size_t hl,
 		size_t u = b / 8;
 
 		if (!(sl->have[u / 8] & (1u << (u % 8)))) {
-			memcpy(sl->data + b, d + hl + (b - off), b + 8 <= off + len ? 8 : off + len - b);
+			memcpy(sl->data + b, d + hl + (b - off),
+			       b + 8 <= off + len ? 8 : off + len - b);
 			/* a partial unit is only final at the end of the datagram */
 			if (b + 8 <= off + len || !mf)
 				sl->have[u / 8] |= 1u << (u % 8);
@@ -565,10 +566,16 @@ static void flow_end(struct insp *x, struct flow *f)
 		x->st->stream_gaps++;
 	if (x->o->on_flow_end) {
 		struct pw_inspect_flow_info fi = {
-			.family = f->family, .proto = f->proto, .client = f->caddr,
-			.server = f->saddr, .cport = f->cport, .sport = f->sport,
-			.pkts = { f->pkts[0], f->pkts[1] }, .bytes = { f->bytes[0], f->bytes[1] },
-			.app = app_name(f->app), .ndpi = f->ndpi_name,
+			.family = f->family,
+			.proto = f->proto,
+			.client = f->caddr,
+			.server = f->saddr,
+			.cport = f->cport,
+			.sport = f->sport,
+			.pkts = { f->pkts[0], f->pkts[1] },
+			.bytes = { f->bytes[0], f->bytes[1] },
+			.app = app_name(f->app),
+			.ndpi = f->ndpi_name,
 		};
 
 		x->o->on_flow_end(&fi, x->o->ud);
@@ -590,8 +597,9 @@ static void flow_destroy(struct flow *f)
 
 static void flow_remove(struct insp *x, struct flow *f)
 {
-	struct pkt k = { .family = f->family, .proto = f->proto, .sport = f->cport,
-			 .dport = f->sport };
+	struct pkt k = {
+		.family = f->family, .proto = f->proto, .sport = f->cport, .dport = f->sport
+	};
 	struct flow **pp;
 
 	memcpy(k.src, f->caddr, 16);
@@ -633,8 +641,9 @@ static struct flow *flow_get(struct insp *x, const struct pkt *p, bool *to_serve
 	 * The sender of the first packet is the client, unless it is a SYN-ACK, or
 	 * a TCP flow picked up midstream from a privileged port to an ephemeral one.
 	 */
-	if (p->proto == IPPROTO_TCP && ((p->tcp_flags & 0x12) == 0x12 ||
-					(!(p->tcp_flags & 0x02) && p->sport < 1024 && p->dport >= 1024))) {
+	if (p->proto == IPPROTO_TCP &&
+	    ((p->tcp_flags & 0x12) == 0x12 ||
+	     (!(p->tcp_flags & 0x02) && p->sport < 1024 && p->dport >= 1024))) {
 		memcpy(f->caddr, p->dst, 16);
 		memcpy(f->saddr, p->src, 16);
 		f->cport = p->dport;
@@ -912,7 +921,8 @@ static void packet(struct insp *x, const struct pkt *p)
 			establish_after = true;
 		}
 		/* Midstream pickups, and (async) flows whose SYN-ACK went another way. */
-		if (x->o->midstream && !f->synack && (!f->syn || (dir == DIR_TS && (p->tcp_flags & 0x10))))
+		if (x->o->midstream && !f->synack &&
+		    (!f->syn || (dir == DIR_TS && (p->tcp_flags & 0x10))))
 			f->established = true;
 		if (!s->init && p->plen && (f->established || !x->o->midstream)) {
 			s->init = true;
@@ -1056,13 +1066,17 @@ int pw_inspect_pcap(struct pw_sig_set *s, const char *pcap_path, const struct pw
 			continue;
 		}
 		if (p.tunneled) {
-			struct pkt op = { .family = p.outer.family, .proto = p.outer.proto,
-					 .l3 = p.outer.l3, .l3len = p.outer.l3len,
-					 .icmp_type = -1, .icmp_code = -1 };
+			struct pkt op = { .family = p.outer.family,
+					  .proto = p.outer.proto,
+					  .l3 = p.outer.l3,
+					  .l3len = p.outer.l3len,
+					  .icmp_type = -1,
+					  .icmp_code = -1 };
 
 			memcpy(op.src, p.outer.src, 16);
 			memcpy(op.dst, p.outer.dst, 16);
-			op.payload = p.outer.l3; /* no payload: the inner packet is inspected itself */
+			op.payload =
+				p.outer.l3; /* no payload: the inner packet is inspected itself */
 			packet(&x, &op);
 		}
 		packet(&x, &p);

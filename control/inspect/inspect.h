@@ -19,18 +19,18 @@ struct pw_inspect_flow_info {
 	const uint8_t *client, *server; /* 16 bytes each; IPv4 in the first 4 */
 	uint16_t cport, sport;
 	uint64_t pkts[2], bytes[2]; /* [0] to server, [1] to client */
-	const char *app;	    /* podwall's parsers: "http", "tls", "dns", "failed" or NULL */
-	const char *ndpi;	    /* nDPI's protocol name ("TLS.Google"), or "" */
+	const char *app; /* podwall's parsers: "http", "tls", "dns", "failed" or NULL */
+	const char *ndpi; /* nDPI's protocol name ("TLS.Google"), or "" */
 };
 
 struct pw_inspect_opts {
-	const char *eve_path;  /* NULL: no eve output */
-	const char *iface;     /* in_iface of the records; NULL: omitted */
-	bool simulate_ips;     /* drop/reject rules block the flow */
-	bool midstream;	       /* treat TCP flows picked up without a handshake as established */
-	size_t max_flows;      /* flow table bound; 0: default */
-	size_t stream_depth;   /* bytes per direction given to the app parsers; 0: default */
-	bool ndpi;	       /* classify flows with nDPI */
+	const char *eve_path; /* NULL: no eve output */
+	const char *iface; /* in_iface of the records; NULL: omitted */
+	bool simulate_ips; /* drop/reject rules block the flow */
+	bool midstream; /* treat TCP flows picked up without a handshake as established */
+	size_t max_flows; /* flow table bound; 0: default */
+	size_t stream_depth; /* bytes per direction given to the app parsers; 0: default */
+	bool ndpi; /* classify flows with nDPI */
 	unsigned int alerts_per_packet; /* alerts logged per packet or transaction; 0: 15 */
 	void (*on_flow_end)(const struct pw_inspect_flow_info *fi, void *ud);
 	void *ud;

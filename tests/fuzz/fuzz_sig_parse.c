@@ -21,8 +21,12 @@ static void on_hit(const struct pw_sig_hit *h, void *ud)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pw_sig_input in = { .family = AF_INET, .l4proto = IPPROTO_TCP, .to_server = true,
-				   .established = true, .icmp_type = -1, .icmp_code = -1 };
+	struct pw_sig_input in = { .family = AF_INET,
+				   .l4proto = IPPROTO_TCP,
+				   .to_server = true,
+				   .established = true,
+				   .icmp_type = -1,
+				   .icmp_code = -1 };
 	struct pw_sig_flow flow = { 0 };
 	struct pw_sig_set *s = NULL;
 	char *text, *line, *save = NULL;

@@ -49,9 +49,15 @@ static void cap_free(struct cap *c)
 
 static struct pw_pkt tcp(bool to_server, uint8_t flags, uint32_t seq, uint32_t ack)
 {
-	struct pw_pkt p = { .family = PW_AF_INET, .proto = IPPROTO_TCP, .sport = 40000,
-			    .dport = 443, .tcp_flags = flags, .seq = seq, .ack_seq = ack,
-			    .src = PW_PKT_V4_SRC, .dst = PW_PKT_V4_DST };
+	struct pw_pkt p = { .family = PW_AF_INET,
+			    .proto = IPPROTO_TCP,
+			    .sport = 40000,
+			    .dport = 443,
+			    .tcp_flags = flags,
+			    .seq = seq,
+			    .ack_seq = ack,
+			    .src = PW_PKT_V4_SRC,
+			    .dst = PW_PKT_V4_DST };
 
 	if (!to_server) {
 		p.src = PW_PKT_V4_DST;
@@ -114,7 +120,8 @@ static int inspect(struct cap *c, const char *rules, struct pw_inspect_opts *o,
 				for (char *t = strtok_r(dup, ".", &save); t && cur;
 				     t = strtok_r(NULL, ".", &save))
 					cur = json_object_get(cur, t);
-				ok_field += cur && json_is_string(cur) && !strcmp(json_string_value(cur), want);
+				ok_field += cur && json_is_string(cur) &&
+					    !strcmp(json_string_value(cur), want);
 				free(dup);
 			}
 		}
@@ -146,22 +153,22 @@ static size_t client_hello(uint8_t *out)
 	body[n++] = 3; /* TLS 1.2 */
 	memset(body + n, 0x11, 32);
 	n += 32;
-	body[n++] = 0;		      /* no session id */
+	body[n++] = 0; /* no session id */
 	body[n++] = 0;
 	body[n++] = 2;
 	body[n++] = 0x13;
-	body[n++] = 0x01;	      /* one cipher suite */
+	body[n++] = 0x01; /* one cipher suite */
 	body[n++] = 1;
-	body[n++] = 0;		      /* null compression */
+	body[n++] = 0; /* null compression */
 	body[n++] = ext >> 8;
-	body[n++] = ext & 0xff;	      /* extensions length */
+	body[n++] = ext & 0xff; /* extensions length */
 	body[n++] = 0;
-	body[n++] = 0;		      /* server_name */
+	body[n++] = 0; /* server_name */
 	body[n++] = (nl + 5) >> 8;
 	body[n++] = (nl + 5) & 0xff;
 	body[n++] = (nl + 3) >> 8;
 	body[n++] = (nl + 3) & 0xff;
-	body[n++] = 0;		      /* host_name */
+	body[n++] = 0; /* host_name */
 	body[n++] = nl >> 8;
 	body[n++] = nl & 0xff;
 	memcpy(body + n, name, nl);
@@ -195,8 +202,9 @@ static void test_tls_sni_split_out_of_order(void)
 	p = tcp(true, PW_TCP_ACK, 101, 501);
 	add(&c, &p, ch, cut);
 	add(&c, &p, ch, cut + 10); /* overlapping retransmission */
-	ASSERT_EQ(inspect(&c, "alert tls any any -> any any (tls.sni; content:\"split.example.com\"; "
-			      "bsize:17; sid:1;)\n",
+	ASSERT_EQ(inspect(&c,
+			  "alert tls any any -> any any (tls.sni; content:\"split.example.com\"; "
+			  "bsize:17; sid:1;)\n",
 			  &o, &st, 1, "tls.sni", "split.example.com"),
 		  1, "one alert for the split SNI");
 	ASSERT_EQ(st.tls_sni, 1, "one SNI parsed");
@@ -206,8 +214,9 @@ static void test_tls_sni_split_out_of_order(void)
 
 static void test_http_segments_and_stream_rule(void)
 {
-	static const char req[] = "GET /admin/%63onfig.php?x=1 HTTP/1.1\r\nHost: Www.Example.COM:8080\r\n"
-				  "User-Agent: evil-scanner\r\n\r\n";
+	static const char req[] =
+		"GET /admin/%63onfig.php?x=1 HTTP/1.1\r\nHost: Www.Example.COM:8080\r\n"
+		"User-Agent: evil-scanner\r\n\r\n";
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 	struct pw_inspect_opts o = { 0 };
 	struct pw_inspect_stats st;
@@ -250,7 +259,7 @@ static size_t dns_query(uint8_t *out, const char *name)
 	out[0] = 0x12;
 	out[1] = 0x34;
 	out[2] = 0x01; /* RD */
-	out[5] = 1;    /* one question */
+	out[5] = 1; /* one question */
 	while (*name) {
 		const char *dot = strchr(name, '.');
 		size_t l = dot ? (size_t)(dot - name) : strlen(name);
@@ -275,8 +284,7 @@ static void test_dns_udp_and_tcp(void)
 	struct cap c = { 0 };
 	uint8_t q[128], framed[130];
 	size_t n = dns_query(q, "pool.minexmr.com");
-	struct pw_pkt p = { .family = PW_AF_INET, .proto = IPPROTO_UDP, .sport = 5555,
-			    .dport = 53 };
+	struct pw_pkt p = { .family = PW_AF_INET, .proto = IPPROTO_UDP, .sport = 5555, .dport = 53 };
 
 	add(&c, &p, q, n);
 	handshake(&c, 53);
@@ -288,8 +296,9 @@ static void test_dns_udp_and_tcp(void)
 	add(&c, &p, framed, 7); /* the length prefix and part of the query */
 	p.seq = 108;
 	add(&c, &p, framed + 7, n + 2 - 7);
-	ASSERT_EQ(inspect(&c, "alert dns any any -> any any (dns.query; dotprefix; "
-			      "content:\".minexmr.com\"; endswith; sid:7;)\n",
+	ASSERT_EQ(inspect(&c,
+			  "alert dns any any -> any any (dns.query; dotprefix; "
+			  "content:\".minexmr.com\"; endswith; sid:7;)\n",
 			  &o, &st, 7, NULL, NULL),
 		  2, "UDP and TCP queries");
 	ASSERT_EQ(st.dns_queries, 2, "two queries");
@@ -309,20 +318,21 @@ static void test_gap_flow_bound_ips(void)
 	add(&c, &p, "GET /a HTTP/1.1\r\n", 17);
 	p.seq = 101 + 17 + 100; /* 100 bytes never arrive */
 	add(&c, &p, "Host: x\r\n\r\n", 11);
-	ASSERT_EQ(inspect(&c, "alert http any any -> any any (http.uri; content:\"/a\"; sid:1;)\n", &o,
-			  &st, 1, NULL, NULL),
+	ASSERT_EQ(inspect(&c, "alert http any any -> any any (http.uri; content:\"/a\"; sid:1;)\n",
+			  &o, &st, 1, NULL, NULL),
 		  0, "no transaction across a gap");
 	/* five more flows through a table of two */
 	for (int i = 0; i < 5; i++) {
-		struct pw_pkt u = { .family = PW_AF_INET, .proto = IPPROTO_UDP, .sport = 1000 + i,
-				    .dport = 9999 };
+		struct pw_pkt u = {
+			.family = PW_AF_INET, .proto = IPPROTO_UDP, .sport = 1000 + i, .dport = 9999
+		};
 
 		add(&c, &u, "blockme", 7);
 		add(&c, &u, "blockme", 7);
 	}
 	o.simulate_ips = true;
-	ASSERT_EQ(inspect(&c, "drop udp any any -> any 9999 (content:\"blockme\"; sid:9;)\n", &o, &st,
-			  9, "alert.action", "blocked"),
+	ASSERT_EQ(inspect(&c, "drop udp any any -> any 9999 (content:\"blockme\"; sid:9;)\n", &o,
+			  &st, 9, "alert.action", "blocked"),
 		  5, "one drop alert per flow");
 	ASSERT_EQ(st.blocked_packets, 10, "the rest of each flow blocked");
 	ASSERT_EQ(st.flows, 6, "flows");
@@ -337,8 +347,13 @@ static void test_ipv4_defrag(void)
 	struct pw_inspect_opts o = { 0 };
 	struct pw_inspect_stats st;
 	struct cap c = { 0 };
-	struct pw_pkt first = { .family = PW_AF_INET, .proto = IPPROTO_UDP, .sport = 7, .dport = 9,
-				.frag = true, .more_frags = true, .frag_id = 77 };
+	struct pw_pkt first = { .family = PW_AF_INET,
+				.proto = IPPROTO_UDP,
+				.sport = 7,
+				.dport = 9,
+				.frag = true,
+				.more_frags = true,
+				.frag_id = 77 };
 	struct pw_pkt second = first;
 
 	second.frag_offset = 3; /* 8-byte UDP header + 16 payload bytes before it */
@@ -346,9 +361,11 @@ static void test_ipv4_defrag(void)
 	add(&c, &second, "CRETyyyyyyyyyyyy", 16);
 	add(&c, &first, "xxxxxxxxxxxxxxSE", 16);
 	add(&c, &second, "CRETzzzzzzzzzzzz", 16); /* a late duplicate: not a second datagram */
-	ASSERT_EQ(inspect(&c, "alert udp any any -> any any (content:\"SECRETyyy\"; dsize:32; sid:1;)\n",
-			  &o, &st, 1, NULL, NULL),
-		  1, "reassembled datagram matched once");
+	ASSERT_EQ(
+		inspect(&c,
+			"alert udp any any -> any any (content:\"SECRETyyy\"; dsize:32; sid:1;)\n",
+			&o, &st, 1, NULL, NULL),
+		1, "reassembled datagram matched once");
 	ASSERT_EQ(st.decode_errors, 0, "fragments are not errors");
 	cap_free(&c);
 }

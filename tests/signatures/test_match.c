@@ -42,7 +42,8 @@ static struct pw_sig_set *load(const char *const *rules)
 		return NULL;
 	for (int i = 0; rules[i]; i++)
 		if (!ASSERT_EQ(pw_sig_add_rule(s, rules[i], "t.rules", i + 1), 1, rules[i]))
-			pw_test_diag("  %s", pw_sig_reject_get(s, pw_sig_reject_count(s) - 1)->detail);
+			pw_test_diag("  %s",
+				     pw_sig_reject_get(s, pw_sig_reject_count(s) - 1)->detail);
 	if (!ASSERT_OK(pw_sig_compile(s), "compile"))
 		pw_sig_set_free(&s);
 	return s;
@@ -51,9 +52,15 @@ static struct pw_sig_set *load(const char *const *rules)
 /* A TCP packet unit from 10.0.0.1:1234 to 192.0.2.1:80 with payload. */
 static struct pw_sig_input tcp_unit(const char *payload)
 {
-	struct pw_sig_input in = { .family = AF_INET, .l4proto = IPPROTO_TCP, .tcp_flags = 0x18,
-				   .sport = 1234, .dport = 80, .to_server = true,
-				   .established = true, .stream = true, .icmp_type = -1,
+	struct pw_sig_input in = { .family = AF_INET,
+				   .l4proto = IPPROTO_TCP,
+				   .tcp_flags = 0x18,
+				   .sport = 1234,
+				   .dport = 80,
+				   .to_server = true,
+				   .established = true,
+				   .stream = true,
+				   .icmp_type = -1,
 				   .icmp_code = -1 };
 
 	inet_pton(AF_INET, "10.0.0.1", in.src);
@@ -317,11 +324,11 @@ static void test_app_buffers(void)
 		return;
 	in.app = PW_APP_HTTP;
 	in.app_only = true;
-#define SETBUF(b, str)                                            \
-	do {                                                      \
-		in.buf[b] = (const uint8_t *)(str);               \
-		in.len[b] = strlen(str);                          \
-		in.has[b] = true;                                 \
+#define SETBUF(b, str)                              \
+	do {                                        \
+		in.buf[b] = (const uint8_t *)(str); \
+		in.len[b] = strlen(str);            \
+		in.has[b] = true;                   \
 	} while (0)
 	SETBUF(PW_BUF_HTTP_METHOD, "POST");
 	SETBUF(PW_BUF_HTTP_URI, "/login");
@@ -417,8 +424,10 @@ static void test_prefilter_many(void)
 	if (!ASSERT_OK(pw_sig_set_new(&s), "set_new"))
 		return;
 	for (int i = 1; i <= 2000; i++) {
-		snprintf(rule, sizeof(rule),
-			 "alert tcp any any -> any any (content:\"token-%05d|00|\"; nocase; sid:%d;)", i, i);
+		snprintf(
+			rule, sizeof(rule),
+			"alert tcp any any -> any any (content:\"token-%05d|00|\"; nocase; sid:%d;)",
+			i, i);
 		ASSERT_EQ(pw_sig_add_rule(s, rule, "-", i), 1, "load");
 	}
 	ASSERT_OK(pw_sig_compile(s), "compile");
