@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* podwallctl inspect: the offline inspector and signature engine on a pcap. */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,14 +18,44 @@ static void usage(void)
 	printf("Usage: podwallctl [-j] inspect --pcap FILE --rules FILE [--rules FILE...]\n"
 	       "                  [--eve OUT] [--simulate-ips] [--midstream]\n"
 	       "                  [--classification FILE] [--set VAR=VALUE] [--iface NAME] [--no-ndpi]\n"
-	       "                  [--action-order A,B,C,D] [--alerts-per-packet N]\n"
+	       "                  [--action-order A,B,C,D] [--alerts-per-packet N] [--flows]\n"
 	       "Runs the capture through the flow table, TCP reassembly, the HTTP/TLS/DNS parsers,\n"
 	       "nDPI and the rules; alerts are written to OUT as eve.json lines.\n"
 	       "  --simulate-ips  drop/reject rules block the rest of their flow\n"
 	       "  --midstream     TCP flows picked up without a handshake count as established\n"
 	       "  --set VAR=VAL   an address or port variable, e.g. HOME_NET=[10.0.0.0/8]\n"
 	       "  --action-order  e.g. drop,pass,reject,alert (default pass,drop,reject,alert)\n"
-	       "  --alerts-per-packet N  alerts logged per packet or transaction (default 15)\n");
+	       "  --alerts-per-packet N  alerts logged per packet or transaction (default 15)\n"
+	       "  --flows         list each flow with its app protocol and nDPI classification\n");
+}
+
+struct flow_list {
+	json_t *arr; /* JSON mode */
+	bool text;
+};
+
+/* --flows: one line (or JSON object) per flow as it ends, with both classifications. */
+static void print_flow(const struct pw_inspect_flow_info *fi, void *ud)
+{
+	struct flow_list *fl = ud;
+	char c[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN];
+
+	inet_ntop(fi->family, fi->client, c, sizeof(c));
+	inet_ntop(fi->family, fi->server, sv, sizeof(sv));
+	if (fl->arr) {
+		json_array_append_new(
+			fl->arr,
+			json_pack("{s:i,s:s,s:i,s:s,s:i,s:s?,s:s,s:[I,I],s:[I,I]}", "proto",
+				  fi->proto, "client", c, "client_port", fi->cport, "server", sv,
+				  "server_port", fi->sport, "app_proto", fi->app, "ndpi", fi->ndpi,
+				  "pkts", (json_int_t)fi->pkts[0], (json_int_t)fi->pkts[1], "bytes",
+				  (json_int_t)fi->bytes[0], (json_int_t)fi->bytes[1]));
+		return;
+	}
+	printf("flow %u %s:%u -> %s:%u app=%s ndpi=%s pkts=%" PRIu64 "/%" PRIu64 " bytes=%" PRIu64
+	       "/%" PRIu64 "\n",
+	       fi->proto, c, fi->cport, sv, fi->sport, fi->app ? fi->app : "-",
+	       *fi->ndpi ? fi->ndpi : "-", fi->pkts[0], fi->pkts[1], fi->bytes[0], fi->bytes[1]);
 }
 
 static double now(void)
@@ -49,10 +80,12 @@ int do_inspect(int argc, char **argv)
 		{ "no-ndpi", no_argument, NULL, 'N' },
 		{ "action-order", required_argument, NULL, 'O' },
 		{ "alerts-per-packet", required_argument, NULL, 'A' },
+		{ "flows", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct pw_inspect_opts io = { .ndpi = true };
+	struct flow_list flows = { 0 };
 	struct pw_inspect_stats st;
 	struct pw_sig_set *s = NULL;
 	const char *pcap = NULL, *classf = NULL;
@@ -67,8 +100,12 @@ int do_inspect(int argc, char **argv)
 		return 1;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:S:e:Imc:s:i:NO:A:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:S:e:Imc:s:i:NO:A:Fh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'F':
+			io.on_flow_end = print_flow;
+			io.ud = &flows;
+			break;
 		case 'A': {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
@@ -177,6 +214,8 @@ int do_inspect(int argc, char **argv)
 		goto out;
 	}
 	t1 = now();
+	if (io.on_flow_end && pw_cli.json)
+		flows.arr = json_array();
 	err = pw_inspect_pcap(s, pcap, &io, &st);
 	t2 = now();
 	if (err) {
@@ -196,6 +235,9 @@ int do_inspect(int argc, char **argv)
 				      (json_int_t)st.stream_gaps, "load_seconds", t1 - t0,
 				      "inspect_seconds", t2 - t1);
 
+		if (flows.arr)
+			json_object_set_new(o, "flows", flows.arr);
+		flows.arr = NULL;
 		pw_json_print(o);
 	} else {
 		printf("rules: %zu loaded, %zu rejected (%.3f s)\n", pw_sig_rule_count(s),
@@ -212,6 +254,7 @@ int do_inspect(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	json_decref(flows.arr);
 	pw_sig_set_free(&s);
 	return ret;
 }
