@@ -145,6 +145,10 @@ int pw_sig_compile(struct pw_sig_set *s)
 			s->order[k++] = i;
 	for (size_t i = 0; i < n; i++)
 		s->rank[s->order[i]] = i;
+	/* per-flow state only for IP-only rules: a few bytes a flow, not a bit pair per rule */
+	for (size_t i = 0; i < n; i++)
+		if (s->rules[i]->iponly)
+			s->rules[i]->iponly_idx = s->niponly++;
 	for (size_t i = 0; i < n; i++)
 		if (index_hosts(&s->rules[i]->src) || index_hosts(&s->rules[i]->dst))
 			return -ENOMEM;
@@ -736,14 +740,14 @@ static bool threshold_pass(struct pw_sig_set *s, const struct pw_sig_rule *r,
 }
 
 static bool iponly_once(const struct pw_sig_rule *r, const struct pw_sig_input *in,
-			struct pw_sig_flow *f, size_t nrules)
+			struct pw_sig_flow *f, size_t niponly)
 {
-	size_t bit = r->idx * 2 + (in->to_server ? 0 : 1);
+	size_t bit = r->iponly_idx * 2 + (in->to_server ? 0 : 1);
 
 	if (!f)
 		return true;
 	if (!f->iponly_fired) {
-		f->iponly_len = (nrules * 2 + 7) / 8;
+		f->iponly_len = (niponly * 2 + 7) / 8;
 		f->iponly_fired = calloc(f->iponly_len, 1);
 		if (!f->iponly_fired)
 			return true;
@@ -859,7 +863,7 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 
 		if (!rule_match(r, in, f))
 			continue;
-		if (r->iponly && !iponly_once(r, in, f, s->nrules))
+		if (r->iponly && !iponly_once(r, in, f, s->niponly))
 			continue;
 		flowbits_apply(r, f);
 		if (r->noalert || !threshold_pass(s, r, in))

@@ -165,6 +165,7 @@ struct pw_sig_rule {
 	int fp; /* index into sms of the fast pattern, -1 none */
 	bool app; /* needs an app-layer unit */
 	bool iponly; /* header-only: fires once per flow direction */
+	uint32_t iponly_idx; /* its bit pair in pw_sig_flow.iponly_fired */
 };
 
 struct kw_ctx {
@@ -250,6 +251,7 @@ struct pw_sig_set {
 	struct thr_ent *thr;
 	size_t nthr;
 	bool compiled;
+	size_t niponly;
 	enum pw_sig_action order_of[_PW_SIG_ACTION_MAX]; /* action applied at each rank */
 	bool custom_order;
 };
