@@ -21,7 +21,7 @@ int pw_node_xdp(struct xdp_md *ctx)
 	struct pw_flow f = {};
 	struct pw_endpoint *ep = NULL;
 	__u32 ep_id = 0, len;
-	int ret;
+	int ret, exempt;
 
 	len = ctx->data_end - ctx->data;
 	ret = pw_parse_xdp(ctx, &f);
@@ -38,19 +38,22 @@ int pw_node_xdp(struct xdp_md *ctx)
 	 * flood costs two lookups and nothing else. Neighbour discovery is
 	 * exempt, so a rate limit cannot cut the node off its own link.
 	 */
-	d.reason = pw_dos_blocklist_check(&f);
-	if (d.reason)
+	ret = pw_dos_blocklist_check(&f);
+	if (ret > 0) {
+		d.reason = ret;
 		goto dos_drop;
+	}
+	exempt = ret < 0;
 	dst = pw_ipcache_host_lookup(f.family, f.t.daddr);
 	if (dst && dst->ep_ifindex) {
 		ep = bpf_map_lookup_elem(&pw_endpoints, &dst->ep_ifindex);
 		if (ep)
 			ep_id = ep->ep_id;
 	}
-	d.reason = pw_dos_ratelimit_check(&f, ep_id, len);
+	d.reason = exempt ? 0 : pw_dos_ratelimit_check(&f, ep_id, len);
 	if (d.reason)
 		goto dos_drop;
-	if (ep_id && f.t.proto == PW_IPPROTO_TCP) {
+	if (ep_id && !exempt && f.t.proto == PW_IPPROTO_TCP) {
 		ret = pw_syn_guard(ctx, &f, ep_id);
 		if (ret >= 0)
 			return ret;

@@ -384,6 +384,12 @@ static void test_ratelimit_refill(void)
 	/* Another source has its own bucket. */
 	p = udp4("192.0.2.31", FAR4, 10);
 	FAR_PASS("other source", &p);
+	/* An exempt source (a trusted peer) is never limited. */
+	must(pw_dos_block_add(dos, "192.0.2.32", PW_BL_OWNER_OPERATOR, PW_BL_F_EXEMPT, 0), "ex");
+	p = udp4("192.0.2.32", FAR4, 10);
+	for (i = 0; i < 20; i++)
+		if (!FAR_PASS("exempt source: no limit", &p))
+			break;
 	/* Neighbour discovery is never limited: checked through the v6 path below. */
 }
 

@@ -31,8 +31,9 @@ PW_INLINE int pw_bl_live(struct pw_bl_val *v, __u64 now)
 }
 
 /*
- * Is the source blocklisted? The exact entry decides when there is a live
- * one (an exempt entry overrides any prefix); else the longest prefix.
+ * Is the source blocklisted (1), exempt (-1) or neither (0)? The exact entry
+ * decides when there is a live one (an exempt entry overrides any prefix);
+ * else the longest prefix.
  */
 PW_INLINE int pw_dos_blocklisted(__u8 family, const __u32 *saddr, __u64 now)
 {
@@ -44,7 +45,7 @@ PW_INLINE int pw_dos_blocklisted(__u8 family, const __u32 *saddr, __u64 now)
 	v = bpf_map_lookup_elem(&pw_blocklist, &hk);
 	if (v) {
 		if (pw_bl_live(v, now))
-			return !(v->flags & PW_BL_F_EXEMPT);
+			return v->flags & PW_BL_F_EXEMPT ? -1 : 1;
 		/* Expired: gone for good, so later packets skip straight to the trie. */
 		bpf_map_delete_elem(&pw_blocklist, &hk);
 	}
@@ -52,7 +53,9 @@ PW_INLINE int pw_dos_blocklisted(__u8 family, const __u32 *saddr, __u64 now)
 	__builtin_memcpy(lk.addr, saddr, 16);
 	v = bpf_map_lookup_elem(&pw_blocklist_lpm, &lk);
 	/* Expired prefixes stay until the control plane sweeps them (the key is not known here). */
-	return v && pw_bl_live(v, now) && !(v->flags & PW_BL_F_EXEMPT);
+	if (!v || !pw_bl_live(v, now))
+		return 0;
+	return v->flags & PW_BL_F_EXEMPT ? -1 : 1;
 }
 
 /* Refills one dimension of a bucket: tokens scaled by PW_RL_SCALE, capped at burst. */
@@ -216,11 +219,15 @@ PW_INLINE struct pw_dos_cfg *pw_dos_cfg_get(void)
  */
 __noinline int pw_dos_blocklist_check(struct pw_flow *f)
 {
+	int r;
+
 	if (!f || f->neigh)
 		return 0;
-	if (pw_dos_blocklisted(f->family, f->t.saddr, bpf_ktime_get_coarse_ns()))
+	r = pw_dos_blocklisted(f->family, f->t.saddr, bpf_ktime_get_coarse_ns());
+	if (r > 0)
 		return PW_REASON_DROP_BLOCKLISTED;
-	return 0;
+	/* Exempt sources (trusted peers: the API server, storage) skip the limits too. */
+	return r < 0 ? -1 : 0;
 }
 
 __noinline int pw_dos_ratelimit_check(struct pw_flow *f, __u32 ep_id, __u32 len)

@@ -29,7 +29,8 @@
 #define PW_BL_OWNER_IPS	     2 /* the inspector's verdicts */
 #define PW_BL_OWNER_AUTO     3 /* the rate limiter: a source over its limit for too long */
 
-#define PW_BL_F_EXEMPT (1U << 0) /* never blocked (exact entries inside blocked prefixes) */
+/* Never blocked (e.g. an exact entry inside a blocked prefix), nor rate-limited or SYN-guarded. */
+#define PW_BL_F_EXEMPT (1U << 0)
 
 struct pw_bl_val {
 	__u64 expires_ns; /* CLOCK_MONOTONIC_COARSE deadline; 0 = never expires */
