@@ -252,7 +252,8 @@ static int do_dos_status(int argc, char **argv)
 		for (i = 0; i < ntop; i++)
 			json_array_append_new(
 				t, json_pack("{s:s,s:i,s:I,s:I}", "source",
-					     key_str(top[i].key.family, top[i].key.addr, a, sizeof(a)),
+					     key_str(top[i].key.family, top[i].key.addr, a,
+						     sizeof(a)),
 					     "ep_id", top[i].key.ep_id, "dropped",
 					     (json_int_t)top[i].b.dropped, "passed",
 					     (json_int_t)top[i].b.passed));

@@ -209,7 +209,8 @@ static int apply(struct pw_daemon *d, json_t *o, char *err, size_t errlen)
 		get_val(e, "ttl", pw_dos_parse_duration, 1000, &v, &set, err, errlen);
 		r = pw_dos_block_add(d->dos, json_string_value(json_object_get(e, "cidr")),
 				     PW_BL_OWNER_OPERATOR,
-				     json_is_true(json_object_get(e, "exempt")) ? PW_BL_F_EXEMPT : 0,
+				     json_is_true(json_object_get(e, "exempt")) ? PW_BL_F_EXEMPT :
+										  0,
 				     set ? v / 1000 : 0);
 		if (r) {
 			snprintf(err, errlen, "blocklist[%zu]: %s", i, strerror(-r));
@@ -350,7 +351,8 @@ static json_t *status_json(struct pw_daemon *d)
 						   (json_int_t)top[i].b.passed));
 	}
 	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
-			 "enabled", !!(cfg.flags & PW_DOS_F_ENABLED), "pps", (json_int_t)cfg.def.pps,
+			 "enabled", !!(cfg.flags & PW_DOS_F_ENABLED), "pps",
+			 (json_int_t)cfg.def.pps,
 			 "bytes_per_sec", (json_int_t)cfg.def.bps, "syn_pps",
 			 (json_int_t)cfg.syn_pps, "blocklisted",
 			 (json_int_t)st.blocklist_drops_total, "rate-limited",

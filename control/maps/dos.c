@@ -519,8 +519,8 @@ int pw_dos_pod_limits_parse(struct pw_pod_limits *l, const char *const ann[_PW_P
 
 	for (i = 0; i < _PW_POD_ANN_MAX; i++) {
 		bool bw = i == PW_POD_ANN_INGRESS_BW || i == PW_POD_ANN_EGRESS_BW;
-		int dir = i == PW_POD_ANN_INGRESS_BW || i == PW_POD_ANN_INGRESS_PPS ? PW_DIR_INGRESS :
-										       PW_DIR_EGRESS;
+		bool in = i == PW_POD_ANN_INGRESS_BW || i == PW_POD_ANN_INGRESS_PPS;
+		int dir = in ? PW_DIR_INGRESS : PW_DIR_EGRESS;
 
 		if (!ann[i])
 			continue;

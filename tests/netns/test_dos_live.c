@@ -97,7 +97,8 @@ static __u64 now_ms(void)
 static int peer_napi(void)
 {
 	const struct bpf_insn pass[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 2 /* XDP_PASS */},
+		/* r0 = XDP_PASS; exit */
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 2},
 		{.code = BPF_JMP | BPF_EXIT},
 	};
 	int self = open("/proc/self/ns/net", O_RDONLY), wan = open("/run/netns/pwd-wan", O_RDONLY);

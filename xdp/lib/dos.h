@@ -93,7 +93,8 @@ PW_INLINE int pw_rl_take(struct pw_rl_bucket *b, const struct pw_rl_limit *l, __
 	if (l->pps)
 		b->pkt_tokens = pw_rl_refill(b->pkt_tokens, l->pps, pw_rl_burst_pkts(l), elapsed);
 	if (l->bps)
-		b->byte_tokens = pw_rl_refill(b->byte_tokens, l->bps, pw_rl_burst_bytes(l), elapsed);
+		b->byte_tokens =
+			pw_rl_refill(b->byte_tokens, l->bps, pw_rl_burst_bytes(l), elapsed);
 	if ((l->pps && b->pkt_tokens < PW_RL_SCALE) || (l->bps && b->byte_tokens < cost))
 		return 1;
 	if (l->pps)
@@ -131,7 +132,8 @@ PW_INLINE void pw_rl_auto_block(const struct pw_rl_key *k, __u8 prefix,
 	struct pw_dos_stats *st;
 	int err;
 
-	if ((k->family == PW_AF_INET && prefix >= 32) || (k->family == PW_AF_INET6 && prefix > 64)) {
+	if ((k->family == PW_AF_INET && prefix >= 32) ||
+	    (k->family == PW_AF_INET6 && prefix > 64)) {
 		struct pw_host_key hk = {.family = k->family};
 
 		__builtin_memcpy(hk.addr, k->addr, 16);
@@ -195,7 +197,8 @@ PW_INLINE int pw_dos_ratelimit(const struct pw_flow *f, __u32 ep_id, __u32 len,
 	if (!b->over_since_ns || now - b->last_drop_ns > PW_RL_QUIET_NS)
 		b->over_since_ns = now;
 	b->last_drop_ns = now;
-	if (cfg->auto_block_ms && now - b->over_since_ns >= (__u64)cfg->auto_block_ms * 1000000ULL) {
+	if (cfg->auto_block_ms &&
+	    now - b->over_since_ns >= (__u64)cfg->auto_block_ms * 1000000ULL) {
 		pw_rl_auto_block(&k, prefix, cfg, now);
 		b->over_since_ns = 0;
 	}
@@ -403,7 +406,8 @@ __noinline int pw_syn_reply(struct xdp_md *ctx, struct pw_syn_hdrs *h)
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&t, tlen & 0x1c, sum);
 		t.th.check = pw_csum_fold(sum);
 		len = PW_ETH_HLEN + l3len + tlen;
-		err = bpf_xdp_adjust_tail(ctx, (int)len - (int)(pw_ctx_load(ctx, data_end) - pw_ctx_load(ctx, data)));
+		err = bpf_xdp_adjust_tail(ctx, (int)len - (int)(pw_ctx_load(ctx, data_end) -
+								   pw_ctx_load(ctx, data)));
 		if (err)
 			return XDP_DROP;
 		if (bpf_xdp_store_bytes(ctx, PW_ETH_HLEN, &ip, sizeof(ip)))
@@ -432,7 +436,8 @@ __noinline int pw_syn_reply(struct xdp_md *ctx, struct pw_syn_hdrs *h)
 		sum = bpf_csum_diff(NULL, 0, (__be32 *)&t, tlen & 0x1c, sum);
 		t.th.check = pw_csum_fold(sum);
 		len = PW_ETH_HLEN + l3len + tlen;
-		err = bpf_xdp_adjust_tail(ctx, (int)len - (int)(pw_ctx_load(ctx, data_end) - pw_ctx_load(ctx, data)));
+		err = bpf_xdp_adjust_tail(ctx, (int)len - (int)(pw_ctx_load(ctx, data_end) -
+								   pw_ctx_load(ctx, data)));
 		if (err)
 			return XDP_DROP;
 		if (bpf_xdp_store_bytes(ctx, PW_ETH_HLEN, &ip6, sizeof(ip6)))
