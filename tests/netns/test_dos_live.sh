@@ -5,9 +5,9 @@
 # seen by podwallctl on the same pinned maps. Private world (unshare -n -m),
 # private bpffs. Environment: PODWALLD, PODWALLCTL. Needs socat, jq.
 set -u
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 for t in socat jq unshare; do
-	command -v $t >/dev/null || { echo "1..0 # SKIP $t not installed"; exit 77; }
+	command -v $t >/dev/null || { echo "1..0 # SKIP $t not installed"; exit 0; }
 done
 : "${PODWALLD:?}" "${PODWALLCTL:?}"
 if [ -z "${PW_DOS_TEST_WORLD:-}" ]; then
@@ -26,7 +26,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 77; }
+mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 0; }
 ip link set lo up
 
 N=0

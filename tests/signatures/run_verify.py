@@ -8,7 +8,8 @@ For each directory holding a test.yaml: the test's rules run on its pcap with th
 `args:` ask for; every `checks:` filter on `event_type: alert` must hold (the count of eve
 records matching all the pinned fields podwall reports). Fields podwall does not report (payload,
 tunnel, vlan, ...) are left out of the match. Output is TAP, one point per test; tests listed in
-KNOWN_FAILURES are marked TODO with the reason given there. Exit 77 when the data is absent.
+KNOWN_FAILURES are marked TODO with the reason given there. When the data is absent the
+TAP plan says skip and the exit status is 0 (meson 1.0 counts 77 from a TAP test as an error).
 """
 import glob
 import json
@@ -163,7 +164,7 @@ def main():
     sv = os.path.join(data, 'suricata-verify')
     if not os.path.isdir(sv):
         print('1..0 # SKIP test data not found at %s' % sv)
-        return 77
+        return 0
     classification = os.path.join(data, 'rules', 'classification.config')
     if not os.path.exists(classification):
         classification = None
