@@ -84,7 +84,8 @@ struct res {
 	uint64_t started_ms, last_contact_ms, retry_at_ms;
 	long http;
 
-	struct pw_k8s_backoff bo;
+	struct pw_k8s_backoff bo;  /* failed requests; reset by a list or a watch that works */
+	struct pw_k8s_backoff rbo; /* relists after streams that never worked; reset by data */
 	char last_error[512];
 	uint64_t n_lists, n_watches, n_events, n_bookmarks, n_errors, n_relists, n_skipped;
 };
@@ -133,7 +134,7 @@ static void arm(int tfd, uint64_t ms)
 	if (ms != UINT64_MAX) {
 		/* 0 would disarm: "now" is one nanosecond from now. */
 		its.it_value.tv_sec = (time_t)(ms / 1000);
-		its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L ?: 1;
+		its.it_value.tv_nsec = ms % 1000 ? (long)(ms % 1000) * 1000000L : 1;
 	}
 	timerfd_settime(tfd, 0, &its, NULL);
 }
@@ -326,8 +327,13 @@ static int on_line(void *userp, char *line, size_t len)
 		s->want_relist = true;
 		return -EBADMSG;
 	}
-	s->got_data = true;
 	s->last_contact_ms = now_ms();
+	if (strcmp(type, "ERROR")) {
+		/* The stream works: whatever failed before is over. */
+		s->got_data = true;
+		pw_k8s_backoff_reset(&s->bo);
+		pw_k8s_backoff_reset(&s->rbo);
+	}
 	if (!strcmp(type, "BOOKMARK")) {
 		s->n_bookmarks++;
 		set_rv(s, meta(obj, "resourceVersion"));
@@ -507,13 +513,18 @@ static void rearm_retry(struct pw_k8s_client *c)
 	arm(c->retry_tfd, first == UINT64_MAX ? UINT64_MAX : first > now ? first - now : 0);
 }
 
-static void backoff(struct res *s)
+static void backoff_with(struct res *s, struct pw_k8s_backoff *bo)
 {
-	uint32_t ms = pw_k8s_backoff_next(&s->bo);
+	uint32_t ms = pw_k8s_backoff_next(bo);
 
 	s->phase = PH_BACKOFF;
 	s->retry_at_ms = now_ms() + ms;
 	pr_info("k8s %s: retry in %u ms", res_info[s->r].name, ms);
+}
+
+static void backoff(struct res *s)
+{
+	backoff_with(s, &s->bo);
 }
 
 /* Starts whatever the resource does next: a (next page of a) list, or a watch. */
@@ -529,6 +540,24 @@ static void start_next(struct res *s)
 		set_error(s, "start a request: %s", strerror(-err));
 		backoff(s);
 	}
+}
+
+/*
+ * Lists again from scratch: at once after a stream that worked for a while,
+ * else after a backoff of its own (a list that works does not reset it), so
+ * that a server answering every watch with 410 or garbage is not hammered
+ * with full lists.
+ */
+static void relist(struct res *s, uint64_t lasted)
+{
+	s->relist = true;
+	s->n_relists++;
+	free(s->cont);
+	s->cont = NULL;
+	if (s->got_data || lasted >= QUICK_WATCH_MS)
+		s->phase = PH_IDLE;
+	else
+		backoff_with(s, &s->rbo);
 }
 
 /* One transfer ended: decide what comes next. */
@@ -549,11 +578,7 @@ static void finished(struct res *s, CURLcode code)
 		}
 	} else if (s->want_relist) {
 		/* 410 ERROR event, over-long or garbage line: the stream is out of step. */
-		s->relist = true;
-		s->n_relists++;
-		free(s->cont);
-		s->cont = NULL;
-		s->phase = PH_IDLE;
+		relist(s, lasted);
 		return;
 	} else if (code == CURLE_OK && http == 200) {
 		/* timeoutSeconds ran out, or the server closed the stream cleanly. */
@@ -570,11 +595,7 @@ static void finished(struct res *s, CURLcode code)
 	if (http == 410) {
 		/* Our resourceVersion (or list continue token) is compacted away. */
 		set_error(s, "%s: 410 Gone: relisting", was_list ? "list" : "watch");
-		s->relist = true;
-		s->n_relists++;
-		free(s->cont);
-		s->cont = NULL;
-		s->phase = PH_IDLE;
+		relist(s, lasted);
 		return;
 	}
 	if (http && http != 200) {
@@ -767,6 +788,8 @@ int pw_k8s_client_new(struct pw_k8s_client **out, const struct pw_k8s_config *cf
 		pw_k8s_linebuf_init(&s->lb, c->o.max_line);
 		pw_k8s_backoff_init(&s->bo, c->o.backoff_base_ms, c->o.backoff_max_ms,
 				    (uint64_t)now_ms() * 2654435761u + (uint64_t)getpid() + (uint64_t)i);
+		pw_k8s_backoff_init(&s->rbo, c->o.backoff_base_ms, c->o.backoff_max_ms,
+				    s->bo.rnd * 31 + 7);
 	}
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	c->curl_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -311,14 +311,20 @@ class Handler(BaseHTTPRequestHandler):
                                              "code": 410, "message": "injected"})
                         self.chunk(b"")
                         return
+                    # After garbage the client relists: end this stream so that
+                    # the next queued fault meets the next stream.
                     if fault == "garbage":
                         self.chunk(b"this is not json {{{\n")
-                    elif fault == "hugeline":
+                        self.chunk(b"")
+                        return
+                    if fault == "hugeline":
                         blob = b'{"type":"MODIFIED","object":{"pad":"' + b"x" * (9 << 20)
                         for i in range(0, len(blob), 1 << 20):
                             self.chunk(blob[i:i + (1 << 20)])
                         self.chunk(b'"}}\n')
-                    elif fault == "close":
+                        self.chunk(b"")
+                        return
+                    if fault == "close":
                         self.chunk(b"")
                         return
                     elif fault == "slow" and todo:

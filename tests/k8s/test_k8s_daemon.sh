@@ -163,6 +163,21 @@ wait_for() {
 	return 1
 }
 
+# Bounded wait until every watch works again (each delivered a bookmark since the
+# call): faults back to back would otherwise stack relist backoffs (by design).
+settle() {
+	local b0
+	b0=$(status_json | jq -c '[.k8s[].bookmarks]')
+	for _ in $(seq 300); do
+		status_json | jq -e --argjson b0 "$b0" \
+			'[.k8s[]] as $r | [range(3) as $i | ($r[$i].bookmarks > $b0[$i]) and
+			 ($r[$i].state == "watching")] | all' >/dev/null && return 0
+		sleep 0.1
+	done
+	diag "watches did not settle: $(status_json | jq -c '[.k8s[] | .state]')"
+	return 1
+}
+
 # Entries of endpoint ns/name in the daemon's compiled state.
 entries() { daemon_compiled | jq -r --arg k "$1" '.endpoints[$k].entries[]?'; }
 allows_from() { entries "$1" | grep -q "peer $2 .*allow"; }
@@ -239,19 +254,34 @@ pod e default web other-node 10.77.0.10 | fx_apply
 check "garbage event line: relist, converges" converged
 check "  ... it was a relist" wait_for '[ "$(k8s_field pods relists)" -gt "$r0" ]'
 
+# A server that answers every new watch with garbage is relisted with a growing
+# backoff, not hammered: 4 relists wait at least 100+200+400+800 ms (equal jitter).
+r0=$(k8s_field pods relists)
+t0=$(date +%s%N)
+for _ in 1 2 3 4; do fx_fault garbage pods; done
+pod e default db other-node 10.77.0.10 | fx_apply
+check "garbage on every watch: relists back off" eval \
+	'wait_for "[ \$(k8s_field pods relists) -ge $((r0 + 4)) ]" && converged'
+ms=$((($(date +%s%N) - t0) / 1000000))
+diag "4 garbage relists took $ms ms"
+check "  ... at least 1.5 s between the four relists" eval '[ "$ms" -ge 1500 ]'
+settle
+
 r0=$(k8s_field pods relists)
 fx_fault hugeline pods
-pod e default db other-node 10.77.0.10 | fx_apply
+pod e default web other-node 10.77.0.10 | fx_apply
 check "event line over 8 MiB: relist, converges" converged
 check "  ... it was a relist" wait_for '[ "$(k8s_field pods relists)" -gt "$r0" ]'
+settle
 
 # A relist whose continue token expires between pages starts the list over.
 r0=$(fx_stat 410)
 fx_fault expire_continue pods
 fx_fault error410 pods
-pod e default web other-node 10.77.0.10 | fx_apply
+pod e default db other-node 10.77.0.10 | fx_apply
 check "continue token expired mid-list (410): list starts over, converges" converged
 check "  ... through a 410 on the continue request" wait_for '[ "$(fx_stat 410)" -gt "$r0" ]'
+settle
 
 # timeoutSeconds (2 s here) ends watches cleanly: re-watched without errors or relists.
 w0=$(sum_field watches)
@@ -284,8 +314,9 @@ echo fixture-token-2 >"$TMP/token.new" && mv "$TMP/token.new" "$TMP/token"
 check "token rotation: 401 until the file changes, then converges" converged
 check "  ... through 401s" eval '[ "$(fx_stat 401)" -gt "$u0" ]'
 
-check "after the faults: ready, every resource watching" wait_for \
-	'status_json | jq -e ".ready and ([.k8s[].state == \"watching\"] | all)" >/dev/null'
+all_watching() { status_json | jq -e '.ready and ([.k8s[].state == "watching"] | all)' >/dev/null; }
+wait_for all_watching || diag "states: $(status_json | jq -c '[.k8s[] | [.state, .last_error]]')"
+check "after the faults: ready, every resource watching" all_watching
 
 # ---- readiness --------------------------------------------------------------
 
