@@ -29,6 +29,7 @@ enum {
 	M_STATS,
 	M_POD_LIMITS,
 	M_POD_BUCKETS,
+	M_BL_USED,
 	_M_MAX,
 };
 
@@ -43,6 +44,7 @@ static const char *const map_names[_M_MAX] = {
 	[M_SYN_RATE] = PW_MAP_SYN_RATE, [M_SYN_VERIFIED] = PW_MAP_SYN_VERIFIED,
 	[M_CFG] = PW_MAP_DOS_CFG,	 [M_STATS] = PW_MAP_DOS_STATS,
 	[M_POD_LIMITS] = PW_MAP_POD_LIMITS, [M_POD_BUCKETS] = PW_MAP_POD_BUCKETS,
+	[M_BL_USED] = PW_MAP_BL_USED,
 };
 
 struct pw_dos {
@@ -163,12 +165,17 @@ int pw_dos_block_add(struct pw_dos *d, const char *cidr, __u8 owner, __u8 flags,
 	};
 	struct pw_host_key hk;
 	struct pw_lpm_key lk;
+	__u32 used_idx, one = 1;
 	bool exact;
 	int err;
 
 	err = bl_key(cidr, &hk, &lk, &exact);
 	if (err)
 		return err;
+	/* Mark the map used before the entry exists, so the datapath never skips it. */
+	used_idx = exact ? PW_BL_USED_EXACT : PW_BL_USED_PREFIX;
+	if (bpf_map_update_elem(d->fds[M_BL_USED], &used_idx, &one, BPF_ANY))
+		return -errno;
 	if (exact)
 		err = bpf_map_update_elem(d->fds[M_BL], &hk, &v, BPF_ANY);
 	else

@@ -39,16 +39,23 @@ PW_INLINE int pw_dos_blocklisted(__u8 family, const __u32 *saddr, __u64 now)
 {
 	struct pw_host_key hk = {.family = family};
 	struct pw_lpm_key lk = {.family = family};
-	struct pw_bl_val *v;
+	__u32 exact = PW_BL_USED_EXACT, prefix = PW_BL_USED_PREFIX;
+	__u32 *used_exact = bpf_map_lookup_elem(&pw_bl_used, &exact);
+	__u32 *used_prefix = bpf_map_lookup_elem(&pw_bl_used, &prefix);
+	struct pw_bl_val *v = NULL;
 
+	/* A blocklist that never held an entry costs no lookup (see pw_bl_used). */
 	__builtin_memcpy(hk.addr, saddr, 16);
-	v = bpf_map_lookup_elem(&pw_blocklist, &hk);
+	if (!used_exact || *used_exact)
+		v = bpf_map_lookup_elem(&pw_blocklist, &hk);
 	if (v) {
 		if (pw_bl_live(v, now))
 			return v->flags & PW_BL_F_EXEMPT ? -1 : 1;
 		/* Expired: gone for good, so later packets skip straight to the trie. */
 		bpf_map_delete_elem(&pw_blocklist, &hk);
 	}
+	if (used_prefix && !*used_prefix)
+		return 0;
 	lk.prefixlen = PW_LPM_PREFIX_BASE + (family == PW_AF_INET ? 32 : 128);
 	__builtin_memcpy(lk.addr, saddr, 16);
 	v = bpf_map_lookup_elem(&pw_blocklist_lpm, &lk);
@@ -135,13 +142,20 @@ PW_INLINE void pw_rl_auto_block(const struct pw_rl_key *k, __u8 prefix,
 	if ((k->family == PW_AF_INET && prefix >= 32) ||
 	    (k->family == PW_AF_INET6 && prefix > 64)) {
 		struct pw_host_key hk = {.family = k->family};
+		__u32 idx = PW_BL_USED_EXACT, *used = bpf_map_lookup_elem(&pw_bl_used, &idx);
+
+		if (used)
+			*used = 1;
 
 		__builtin_memcpy(hk.addr, k->addr, 16);
 		/* NOEXIST: never shorten or relabel an operator's or the IPS's entry. */
 		err = bpf_map_update_elem(&pw_blocklist, &hk, &v, BPF_NOEXIST);
 	} else {
 		struct pw_lpm_key lk = {.family = k->family};
+		__u32 idx = PW_BL_USED_PREFIX, *used = bpf_map_lookup_elem(&pw_bl_used, &idx);
 
+		if (used)
+			*used = 1;
 		lk.prefixlen = PW_LPM_PREFIX_BASE + prefix;
 		__builtin_memcpy(lk.addr, k->addr, 16);
 		err = bpf_map_update_elem(&pw_blocklist_lpm, &lk, &v, BPF_NOEXIST);

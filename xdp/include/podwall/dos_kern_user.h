@@ -181,6 +181,19 @@ PW_STATIC_ASSERT(sizeof(struct pw_pod_bucket_key) == 8, "pw_pod_bucket_key layou
 #define PW_MAP_POD_LIMITS  "pw_pod_limits"
 #define PW_MAP_POD_BUCKETS "pw_pod_buckets"
 
+/*
+ * pw_bl_used (two-element array of __u32): whether the exact blocklist
+ * (index PW_BL_USED_EXACT) and the prefix blocklist (PW_BL_USED_PREFIX) have
+ * ever held an entry. Whoever adds an entry (the loader, the datapath's
+ * auto-block) first sets its element to 1; nothing clears it. The uplink skips
+ * the lookups of a blocklist that was never used, the common case, and can
+ * never skip a live entry. One element each, so no writer read-modify-writes
+ * another's flag.
+ */
+#define PW_BL_USED_EXACT  0
+#define PW_BL_USED_PREFIX 1
+#define PW_MAP_BL_USED	  "pw_bl_used"
+
 #define PW_MAP_BLOCKLIST     "pw_blocklist"
 #define PW_MAP_BLOCKLIST_LPM "pw_blocklist_lpm"
 #define PW_MAP_RL_SRC	     "pw_rl_src"
