@@ -47,33 +47,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(args);
 	return 0;
 }
-
-#ifdef PW_FUZZ_STANDALONE
-/* Without libFuzzer (gcc builds, CI): replay each file named on the command line once. */
-#include <stdio.h>
-
-int main(int argc, char **argv)
-{
-	int i, n = 0;
-
-	printf("TAP version 13\n1..%d\n", argc - 1);
-	for (i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		char *buf = malloc(1 << 20);
-		size_t len;
-
-		if (!f || !buf) {
-			printf("not ok %d - %s\n", i, argv[i]);
-			n++;
-		} else {
-			len = fread(buf, 1, 1 << 20, f);
-			LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-			printf("ok %d - %s\n", i, argv[i]);
-		}
-		if (f)
-			fclose(f);
-		free(buf);
-	}
-	return n ? 1 : 0;
-}
-#endif

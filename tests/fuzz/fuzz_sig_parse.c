@@ -60,25 +60,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pw_sig_set_free(&s);
 	return 0;
 }
-
-#ifdef PW_FUZZ_REPLAY
-int main(int argc, char **argv)
-{
-	printf("TAP version 13\n1..%d\n", argc - 1);
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rb");
-		static uint8_t buf[1 << 16];
-		size_t n;
-
-		if (!f) {
-			printf("not ok %d - %s (cannot open)\n", i, argv[i]);
-			continue;
-		}
-		n = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, n);
-		printf("ok %d - %s\n", i, argv[i]);
-	}
-	return 0;
-}
-#endif
