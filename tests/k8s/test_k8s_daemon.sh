@@ -12,12 +12,12 @@ set -u
 
 if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root"
-	exit 77
+	exit 0
 fi
 for t in python3 openssl curl jq socat unshare; do
 	if ! command -v "$t" >/dev/null; then
 		echo "1..0 # SKIP $t not installed"
-		exit 77
+		exit 0
 	fi
 done
 : "${PODWALLD:?}" "${PODWALLCTL:?}" "${K8S_COMPILED:?}" "${FIXTURE:?}"
@@ -46,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 77; }
+mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 0; }
 ip link set lo up
 
 NTESTS=0
@@ -69,7 +69,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pw-test-ca \
 	printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/ext" &&
 	openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
 		-CAcreateserial -days 2 -extfile "$TMP/ext" -out "$TMP/srv.pem" 2>/dev/null ||
-	{ echo "1..0 # SKIP openssl could not make test certificates"; exit 77; }
+	{ echo "1..0 # SKIP openssl could not make test certificates"; exit 0; }
 
 ns() { printf '{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"%s","labels":{"kubernetes.io/metadata.name":"%s","team":"%s"}}}' "$1" "$1" "$2"; }
 pod() { # name ns app node ip
