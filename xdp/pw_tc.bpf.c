@@ -5,6 +5,7 @@
  * ingress). Each pod's own policy decides; conntrack lets replies through.
  */
 #include "lib/dos.h"
+#include "lib/ips.h"
 #include "lib/verdict.h"
 
 char _license[] SEC("license") = "Dual BSD/GPL";
@@ -28,6 +29,12 @@ static __always_inline int pw_tc_handle(struct __sk_buff *skb, __u8 dir)
 
 	if (ret == PW_PARSE_MALFORMED)
 		d.reason = PW_REASON_DROP_MALFORMED;
+	/*
+	 * IPS verdicts first: a blocked flow, or a source the IPS put on the
+	 * blocklist (operator entries stay the uplink's business, as before).
+	 */
+	else if (pw_ips_check(&f) || pw_dos_blocklist_check(&f) == PW_REASON_DROP_IPS_BLOCKED)
+		d.reason = PW_REASON_DROP_IPS_BLOCKED;
 	else if (!ep || !(ep->flags & PW_EP_F_READY))
 		d.reason = f.neigh ? PW_REASON_ALLOW_NEIGH : PW_REASON_DROP_NOT_READY;
 	else
@@ -38,15 +45,16 @@ static __always_inline int pw_tc_handle(struct __sk_buff *skb, __u8 dir)
 		d.reason = PW_REASON_DROP_RATE_LIMITED;
 
 	pw_count(ep_id, dir, d.reason, len);
-	if (pw_reason_is_drop(d.reason)) {
+	if (pw_reason_is_drop(d.reason))
 		pw_event_emit(PW_EVENT_DROP, d.reason, dir, ep_id, ifindex, d.cookie, d.peer_id,
 			      &f, len);
-		return TC_ACT_SHOT;
-	}
-	if (d.new_flow)
+	else if (d.new_flow)
 		pw_event_emit(PW_EVENT_VERDICT, d.reason, dir, ep_id, ifindex, d.cookie,
 			      d.peer_id, &f, len);
-	return TC_ACT_OK;
+	/* To the inspector: a new flow's first packets, and drops for capture. */
+	pw_sample_skb(skb, &f, ep_id,
+		      d.reason | (d.new_flow ? PW_SW_NEW_FLOW : 0) | dir << PW_SW_DIR_SHIFT, len);
+	return pw_reason_is_drop(d.reason) ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
 SEC("tc")

@@ -9,6 +9,7 @@
  * passes for no local pod (endpoint 0).
  */
 #include "lib/dos.h"
+#include "lib/ips.h"
 #include "lib/verdict.h"
 
 char _license[] SEC("license") = "Dual BSD/GPL";
@@ -38,6 +39,10 @@ int pw_node_xdp(struct xdp_md *ctx)
 	 * flood costs two lookups and nothing else. Neighbour discovery is
 	 * exempt, so a rate limit cannot cut the node off its own link.
 	 */
+	if (pw_ips_check(&f)) {
+		d.reason = PW_REASON_DROP_IPS_BLOCKED;
+		goto dos_drop;
+	}
 	ret = pw_dos_blocklist_check(&f);
 	if (ret > 0) {
 		d.reason = ret;
@@ -72,15 +77,23 @@ int pw_node_xdp(struct xdp_md *ctx)
 	pw_decide(&f, ep_id, ep->flags, PW_DIR_INGRESS, &d);
 	if (pw_reason_is_drop(d.reason))
 		goto drop;
-	if (d.new_flow)
+	if (d.new_flow) {
 		pw_event_emit(PW_EVENT_VERDICT, d.reason, PW_DIR_INGRESS, ep_id, ctx->ingress_ifindex,
 			      d.cookie, d.peer_id, &f, len);
+		/*
+		 * pw_to_pod sees this flow as established: start its sampling
+		 * here, and let pw_to_pod copy the packets (this one too).
+		 */
+		pw_sample_want(&f, ep_id, PW_DIR_INGRESS,
+			       d.reason | PW_SW_NEW_FLOW | PW_SW_CREATE_ONLY, len);
+	}
 	return XDP_PASS;
 
 drop:
 	pw_count(ep_id, PW_DIR_INGRESS, d.reason, len);
 	pw_event_emit(PW_EVENT_DROP, d.reason, PW_DIR_INGRESS, ep_id, ctx->ingress_ifindex,
 		      d.cookie, d.peer_id, &f, len);
+	pw_sample_xdp(ctx, &f, ep_id, d.reason, len);
 	return XDP_DROP;
 
 dos_drop:
@@ -91,12 +104,13 @@ dos_drop:
 		if (ds) {
 			if (d.reason == PW_REASON_DROP_BLOCKLISTED)
 				ds->blocklist_drops_total++;
-			else
+			else if (d.reason == PW_REASON_DROP_RATE_LIMITED)
 				ds->ratelimit_drops_total++;
 		}
 	}
 	pw_count(0, PW_DIR_INGRESS, d.reason, len);
 	pw_event_emit(PW_EVENT_DROP, d.reason, PW_DIR_INGRESS, 0, ctx->ingress_ifindex, 0, 0, &f,
 		      len);
+	pw_sample_xdp(ctx, &f, 0, d.reason, len);
 	return XDP_DROP;
 }

@@ -535,6 +535,9 @@ int pw_dp_stats_read(struct pw_datapath *dp, struct pw_stats *sum)
 		sum->events_suppressed_total += v[i].events_suppressed_total;
 		sum->events_lost_total += v[i].events_lost_total;
 		sum->ct_insert_fail_total += v[i].ct_insert_fail_total;
+		sum->samples_sent_total += v[i].samples_sent_total;
+		sum->samples_suppressed_total += v[i].samples_suppressed_total;
+		sum->samples_lost_total += v[i].samples_lost_total;
 	}
 	return 0;
 }

@@ -223,7 +223,8 @@ static void test_blocklist_exact(void)
 	FAR_PASS("neighbour address passes", &p);
 	must(pw_dos_block_add(dos, "2001:db8::10", PW_BL_OWNER_IPS, 0, 0), "add v6");
 	p = tcp(PW_AF_INET6, "2001:db8::10", A6, 1000, 80, PW_TCP_SYN);
-	BLOCKED("blocked v6 source", &p);
+	/* The IPS's entries drop under their own reason. */
+	expect("blocked v6 source (by the IPS)", &p, XDP_DROP, 0, PW_REASON_DROP_IPS_BLOCKED);
 	p = tcp(PW_AF_INET6, "2001:db8::11", A6, 1000, 80, PW_TCP_SYN);
 	POD_PASS("other v6 source passes", &p);
 	before = counted(0, PW_REASON_DROP_BLOCKLISTED);

@@ -30,8 +30,15 @@ PW_INLINE int pw_bl_live(struct pw_bl_val *v, __u64 now)
 	return !v->expires_ns || now < v->expires_ns;
 }
 
+PW_INLINE int pw_bl_verdict(const struct pw_bl_val *v)
+{
+	if (v->flags & PW_BL_F_EXEMPT)
+		return -1;
+	return v->owner == PW_BL_OWNER_IPS ? 2 : 1;
+}
+
 /*
- * Is the source blocklisted (1), exempt (-1) or neither (0)? The exact entry
+ * Is the source blocklisted (1, or 2 by the IPS), exempt (-1) or neither (0)? The exact entry
  * decides when there is a live one (an exempt entry overrides any prefix);
  * else the longest prefix.
  */
@@ -50,7 +57,7 @@ PW_INLINE int pw_dos_blocklisted(__u8 family, const __u32 *saddr, __u64 now)
 		v = bpf_map_lookup_elem(&pw_blocklist, &hk);
 	if (v) {
 		if (pw_bl_live(v, now))
-			return v->flags & PW_BL_F_EXEMPT ? -1 : 1;
+			return pw_bl_verdict(v);
 		/* Expired: gone for good, so later packets skip straight to the trie. */
 		bpf_map_delete_elem(&pw_blocklist, &hk);
 	}
@@ -62,7 +69,7 @@ PW_INLINE int pw_dos_blocklisted(__u8 family, const __u32 *saddr, __u64 now)
 	/* Expired prefixes stay until the control plane sweeps them (the key is not known here). */
 	if (!v || !pw_bl_live(v, now))
 		return 0;
-	return v->flags & PW_BL_F_EXEMPT ? -1 : 1;
+	return pw_bl_verdict(v);
 }
 
 /* Refills one dimension of a bucket: tokens scaled by PW_RL_SCALE, capped at burst. */
@@ -242,7 +249,7 @@ __noinline int pw_dos_blocklist_check(struct pw_flow *f)
 		return 0;
 	r = pw_dos_blocklisted(f->family, f->t.saddr, bpf_ktime_get_coarse_ns());
 	if (r > 0)
-		return PW_REASON_DROP_BLOCKLISTED;
+		return r == 2 ? PW_REASON_DROP_IPS_BLOCKED : PW_REASON_DROP_BLOCKLISTED;
 	/* Exempt sources (trusted peers: the API server, storage) skip the limits too. */
 	return r < 0 ? -1 : 0;
 }

@@ -12,16 +12,12 @@
 
 #define PW_NSEC_PER_SEC 1000000000ULL
 
-PW_INLINE int pw_event_allowed(__u64 now)
+/* Takes one token of bucket bk filled at rate per second; 0 if there is none. */
+PW_INLINE int pw_bucket_take(struct pw_event_bucket *bk, __u64 rate, __u64 now)
 {
-	struct pw_event_bucket *bk;
-	__u32 zero = 0;
-	__u64 rate = pw_cfg_events_per_sec, cap, elapsed;
+	__u64 cap, elapsed;
 
-	if (!rate)
-		return 0;
-	bk = bpf_map_lookup_elem(&pw_event_bucket, &zero);
-	if (!bk)
+	if (!rate || !bk)
 		return 0;
 	/* Burst of one second's worth; tokens are in events * 1e9. */
 	cap = rate * PW_NSEC_PER_SEC;
@@ -36,6 +32,14 @@ PW_INLINE int pw_event_allowed(__u64 now)
 		return 0;
 	bk->tokens -= PW_NSEC_PER_SEC;
 	return 1;
+}
+
+PW_INLINE int pw_event_allowed(__u64 now)
+{
+	__u32 zero = 0;
+
+	return pw_bucket_take(bpf_map_lookup_elem(&pw_event_bucket, &zero), pw_cfg_events_per_sec,
+			      now);
 }
 
 PW_ALWAYS_INLINE void pw_event_emit(__u8 type, __u8 reason, __u8 dir, __u32 ep_id, __u32 ifindex,

@@ -10,6 +10,7 @@
 
 #include "podwall/ct_kern_user.h"
 #include "podwall/endpoint_kern_user.h"
+#include "podwall/ips_kern_user.h"
 #include "podwall/ipcache_kern_user.h"
 #include "podwall/metrics_kern_user.h"
 #include "podwall/policy_kern_user.h"
@@ -217,3 +218,51 @@ struct {
 	__type(value, struct pw_rl_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_pod_buckets SEC(".maps");
+
+/* The IPS: flow samples and block verdicts (podwall/ips_kern_user.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PW_SAMPLES_RINGBUF_SIZE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_samples SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_sample_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_sample_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_SAMPLE_FLOWS_MAX);
+	__type(key, struct pw_ct_key);
+	__type(value, struct pw_sample_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_sample_flows SEC(".maps");
+
+/* Per-CPU token bucket for samples (not shared state: not pinned). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_event_bucket);
+} pw_sample_bucket SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_IPS_FLOWS_MAX);
+	__type(key, struct pw_ips_key);
+	__type(value, struct pw_ips_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_ips_flows SEC(".maps");
+
+/* [0] != 0 once the daemon wrote a flow block: until then no packet pays the lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_ips_used SEC(".maps");

@@ -31,8 +31,11 @@ struct pw_stats {
 	__u64 events_suppressed_total; /* not sent: over the per-CPU event rate */
 	__u64 events_lost_total;       /* not sent: ring buffer full */
 	__u64 ct_insert_fail_total;    /* conntrack entry could not be created */
+	__u64 samples_sent_total;      /* records written to pw_samples (podwall/ips_kern_user.h) */
+	__u64 samples_suppressed_total; /* not sent: over the per-CPU sample rate */
+	__u64 samples_lost_total;      /* not sent: ring buffer full */
 };
-PW_STATIC_ASSERT(sizeof(struct pw_stats) == 32, "pw_stats layout");
+PW_STATIC_ASSERT(sizeof(struct pw_stats) == 56, "pw_stats layout");
 
 /* Record types in the pw_events ring buffer. */
 #define PW_EVENT_VERDICT 1 /* verdict on a new flow */
