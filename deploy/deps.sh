@@ -6,7 +6,7 @@ set -eu
 
 BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev meson ninja-build pkg-config gcc
 	libjansson-dev libyaml-dev libnl-3-dev libnl-route-3-dev libpcap-dev
-	libvectorscan-dev libpcre2-dev libndpi-dev libcurl4-openssl-dev"
+	libvectorscan-dev libpcre2-dev libndpi-dev libcurl4-openssl-dev libmicrohttpd-dev"
 # Tests: the real reference CNI plugins, netns tooling, traffic peers, JSON in
 # shell tests, tshark to check generated packets, xdp-tools for the benchmark peer.
 TEST="containernetworking-plugins iproute2 iputils-ping netcat-openbsd socat jq tshark

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -37,6 +38,8 @@ struct pw_daemon_opts {
 	int nuplinks;
 	bool deny_host;
 	const char *dos_config; /* JSON settings of the uplink DoS guards (dos.c) */
+	const char *metrics_address; /* "ADDR:PORT" of /metrics, /healthz, /readyz; "off" */
+	bool metrics_per_pod;	     /* a pod label on the packet counters (cardinality!) */
 };
 
 /* A local pod as the CNI plugin registered it. Slot ep_id of pw_daemon.eps. */
@@ -81,6 +84,8 @@ struct pw_daemon {
 	struct pw_addr node_addrs[64];
 	size_t n_node_addrs;
 	int nclients;
+	long long last_tick_ms; /* CLOCK_MONOTONIC ms of the last 1 s tick (liveness) */
+	uint64_t http_requests;
 };
 
 /* Event-loop sources; the epoll data pointer points at one of these. */
@@ -105,6 +110,21 @@ struct pw_dos;
 int pw_daemon_dos_start(struct pw_daemon *d);
 json_t *pw_daemon_dos_api(struct pw_daemon *d, const char *cmd, json_t *req);
 void pw_daemon_dos_tick(struct pw_daemon *d);
+
+/* metrics.c: the HTTP endpoint (/metrics, /healthz, /readyz) on the event loop. */
+typedef void (*pw_metrics_writer_fn)(struct pw_daemon *d, FILE *f, void *ctx);
+/* Other parts (inspector, capture) add their metrics to /metrics; 0 or -ENOSPC. */
+int pw_metrics_register(pw_metrics_writer_fn fn, void *ctx);
+void pw_metric_head(FILE *f, const char *name, const char *type, const char *help);
+void pw_metric_u64(FILE *f, const char *name, const char *type, const char *help, uint64_t v);
+int pw_metrics_check_address(const char *spec);
+int pw_metrics_start(struct pw_daemon *d);
+void pw_metrics_tick(struct pw_daemon *d);
+void pw_metrics_stop(struct pw_daemon *d);
+/* Liveness and readiness with the reason in why (may be NULL for readiness). */
+bool pw_daemon_healthy(struct pw_daemon *d, char *why, size_t len);
+bool pw_daemon_readiness(struct pw_daemon *d, char *why, size_t len);
+long long pw_now_ms(void);
 
 /* registry.c */
 int pw_registry_load(struct pw_daemon *d);

@@ -187,6 +187,7 @@ int pw_loop_run(struct pw_daemon *d)
 		if (d->tick_pending) {
 			d->tick_pending = false;
 			pw_api_tick(d);
+			pw_metrics_tick(d);
 			pw_registry_reap(d);
 			pw_daemon_dos_tick(d);
 		}

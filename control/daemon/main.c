@@ -18,6 +18,7 @@
 #include "log.h"
 
 #define STATE_DIR_DEFAULT "/run/podwall"
+#define METRICS_ADDRESS_DEFAULT "127.0.0.1:9464"
 
 static void usage(FILE *f)
 {
@@ -44,11 +45,16 @@ static void usage(FILE *f)
 		"  -u, --uplink IFNAME   attach the XDP program to an uplink (repeatable)\n"
 		"  -H, --deny-host       do not let the node reach its pods unconditionally\n"
 		"      --dos-config FILE settings of the uplink DoS guards (JSON, see dos.c)\n"
+		"      --metrics-address ADDR:PORT\n"
+		"                        serve /metrics, /healthz and /readyz over HTTP there\n"
+		"                        (default %s; \"off\" disables)\n"
+		"      --metrics-per-pod label the packet counters by pod too (one series per pod)\n"
 		"  -f, --foreground      accepted for compatibility: always the case\n"
 		"      --uninstall       detach every pod and uplink, remove the pins and exit\n"
 		"  -v, --verbose         more logs (-vv: debug, libbpf too)\n"
 		"  -h, --help            this text\n",
-		PW_PIN_ROOT, PW_API_SOCKET_DEFAULT, PW_API_QUEUE_DIR_DEFAULT, STATE_DIR_DEFAULT);
+		PW_PIN_ROOT, PW_API_SOCKET_DEFAULT, PW_API_QUEUE_DIR_DEFAULT, STATE_DIR_DEFAULT,
+		METRICS_ADDRESS_DEFAULT);
 }
 
 static int attach_uplinks(struct pw_daemon *d)
@@ -123,6 +129,7 @@ static int start(struct pw_daemon *d)
 static void stop(struct pw_daemon *d)
 {
 	pw_api_close(d);
+	pw_metrics_stop(d);
 	pw_k8s_source_stop(d);
 	ring_buffer__free(d->rb);
 	for (size_t i = 1; i < PW_MAX_ENDPOINTS; i++)
@@ -148,6 +155,8 @@ int main(int argc, char **argv)
 		OPT_INSECURE,
 		OPT_WATCH_TIMEOUT,
 		OPT_DOS_CONFIG,
+		OPT_METRICS_ADDRESS,
+		OPT_METRICS_PER_POD,
 	};
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
@@ -159,6 +168,8 @@ int main(int argc, char **argv)
 		{ "uplink", required_argument, NULL, 'u' },
 		{ "deny-host", no_argument, NULL, 'H' },
 		{ "dos-config", required_argument, NULL, OPT_DOS_CONFIG },
+		{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
+		{ "metrics-per-pod", no_argument, NULL, OPT_METRICS_PER_POD },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "uninstall", no_argument, NULL, OPT_UNINSTALL },
 		{ "api-server", required_argument, NULL, OPT_API_SERVER },
@@ -184,6 +195,7 @@ int main(int argc, char **argv)
 	d.o.socket = PW_API_SOCKET_DEFAULT;
 	d.o.queue_dir = PW_API_QUEUE_DIR_DEFAULT;
 	d.o.state_dir = STATE_DIR_DEFAULT;
+	d.o.metrics_address = METRICS_ADDRESS_DEFAULT;
 	while ((c = getopt_long(argc, argv, "m:n:P:s:q:S:u:Hfvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -255,6 +267,17 @@ int main(int argc, char **argv)
 		case OPT_DOS_CONFIG:
 			d.o.dos_config = optarg;
 			break;
+		case OPT_METRICS_ADDRESS:
+			if (pw_metrics_check_address(optarg)) {
+				fprintf(stderr, "podwalld: --metrics-address %s: expected ADDR:PORT "
+						"(numeric, [V6]:PORT) or off\n", optarg);
+				return 2;
+			}
+			d.o.metrics_address = optarg;
+			break;
+		case OPT_METRICS_PER_POD:
+			d.o.metrics_per_pod = true;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -286,7 +309,8 @@ int main(int argc, char **argv)
 	}
 	d.syncing = pw_k8s_source_wanted(&d.o);
 
-	err = start(&d) ?: pw_daemon_dos_start(&d) ?: pw_loop_setup(&d) ?: pw_k8s_source_start(&d) ?: pw_api_listen(&d);
+	err = start(&d) ?: pw_daemon_dos_start(&d) ?: pw_loop_setup(&d) ?: pw_metrics_start(&d) ?:
+		pw_k8s_source_start(&d) ?: pw_api_listen(&d);
 	if (!err) {
 		d.ready = true;
 		pr_info("ready: node %s, %s, socket %s", d.o.node_name,
