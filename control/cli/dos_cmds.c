@@ -207,6 +207,60 @@ static void cfg_print(const struct pw_dos_cfg *c)
 		printf("SYN guard: off\n");
 }
 
+static const __u32 dos_reasons[] = {
+	PW_REASON_DROP_BLOCKLISTED,
+	PW_REASON_DROP_RATE_LIMITED,
+	PW_REASON_DROP_CONN_LIMIT,
+};
+
+/*
+ * The DoS drop reasons summed over every endpoint (*drops), and per pod that
+ * has any of them or connections (*pods). 0 or -errno.
+ */
+static int reason_drops(struct pw_dos *d, json_t **drops, json_t **pods)
+{
+	__u64 sum[ARRAY_SIZE(dos_reasons)] = {}, n;
+	size_t r;
+	__u32 ep;
+	int err;
+
+	*pods = json_array();
+	for (ep = 0; ep < PW_MAX_ENDPOINTS; ep++) {
+		struct pw_conn_count c = {};
+		json_t *p = json_object();
+		bool any = false;
+		__u32 max = 0;
+
+		for (r = 0; r < ARRAY_SIZE(dos_reasons); r++) {
+			err = pw_dos_reason_packets(d, ep, dos_reasons[r], &n);
+			if (err) {
+				json_decref(p);
+				json_decref(*pods);
+				return err;
+			}
+			sum[r] += n;
+			any |= n > 0;
+			json_object_set_new(p, pw_reason_name(dos_reasons[r]), json_integer(n));
+		}
+		if (ep) {
+			pw_dos_conn_read(d, ep, &c);
+			pw_dos_conn_limit_get(d, ep, &max);
+		}
+		if (!ep || (!any && !c.live && !max)) {
+			json_decref(p);
+			continue;
+		}
+		json_object_set_new(p, "ep_id", json_integer(ep));
+		json_object_set_new(p, "connections", json_integer(c.live));
+		json_object_set_new(p, "max_connections", json_integer(max));
+		json_array_append_new(*pods, p);
+	}
+	*drops = json_object();
+	for (r = 0; r < ARRAY_SIZE(dos_reasons); r++)
+		json_object_set_new(*drops, pw_reason_name(dos_reasons[r]), json_integer(sum[r]));
+	return 0;
+}
+
 static int do_dos_status(int argc, char **argv)
 {
 	struct pw_dos *d = NULL;
@@ -217,6 +271,7 @@ static int do_dos_status(int argc, char **argv)
 	struct dos_opts o;
 	char a[INET6_ADDRSTRLEN];
 	int err, ntop = 0, nsyn, i;
+	json_t *drops = NULL, *pods = NULL;
 
 	err = parse_opts(argc, argv, &o);
 	if (err)
@@ -232,6 +287,8 @@ static int do_dos_status(int argc, char **argv)
 		err = ntop < 0 ? ntop : 0;
 	}
 	nsyn = err ? 0 : pw_dos_syn_list(d, syn, ARRAY_SIZE(syn));
+	if (!err)
+		err = reason_drops(d, &drops, &pods);
 	pw_dos_free(&d);
 	if (err) {
 		p_err("dos status: %s", strerror(-err));
@@ -264,11 +321,34 @@ static int do_dos_status(int argc, char **argv)
 					     "cookies_sent", (json_int_t)syn[i].st.cookies_sent));
 		json_object_set_new(r, "top_talkers", t);
 		json_object_set_new(r, "syn_guard", s);
+		/* Every DoS drop reason, from the per-reason counters of every endpoint. */
+		json_object_set_new(r, "drops", drops);
+		json_object_set_new(r, "pods", pods);
 		pw_json_print(r);
 		return 0;
 	}
 	cfg_print(&cfg);
-	printf("drops: blocklisted %llu, rate-limited %llu; auto-blocked sources %llu\n",
+	{
+		const char *k;
+		json_t *v;
+
+		printf("drops by reason:");
+		json_object_foreach (drops, k, v)
+			printf(" %s %lld", k, (long long)json_integer_value(v));
+		printf("\n");
+		json_array_foreach (pods, i, v)
+			printf("ep %lld: rate-limited %lld, conn-limit %lld, connections %lld%s\n",
+			       (long long)json_integer_value(json_object_get(v, "ep_id")),
+			       (long long)json_integer_value(json_object_get(v, "rate-limited")),
+			       (long long)json_integer_value(json_object_get(v, "conn-limit")),
+			       (long long)json_integer_value(json_object_get(v, "connections")),
+			       json_integer_value(json_object_get(v, "max_connections")) ?
+				       " (limited)" :
+				       "");
+	}
+	json_decref(drops);
+	json_decref(pods);
+	printf("uplink guards: blocklisted %llu, rate-limited %llu; auto-blocked sources %llu\n",
 	       (unsigned long long)st.blocklist_drops_total,
 	       (unsigned long long)st.ratelimit_drops_total,
 	       (unsigned long long)st.auto_blocked_total);
@@ -606,7 +686,7 @@ static int do_rl_list(int argc, char **argv)
 	struct pw_dos_cfg cfg;
 	struct pw_rl_limit l;
 	struct dos_opts o;
-	json_t *pods, *own;
+	json_t *pods, *own, *conns;
 	char who[32];
 	__u32 ep;
 	int err;
@@ -657,10 +737,30 @@ static int do_rl_list(int argc, char **argv)
 			limit_print(who, &pl.dir[PW_DIR_EGRESS]);
 		}
 	}
+	conns = json_array();
+	for (ep = 1; ep < PW_MAX_ENDPOINTS; ep++) {
+		struct pw_conn_count c;
+		__u32 max = 0;
+
+		pw_dos_conn_limit_get(d, ep, &max);
+		if (pw_dos_conn_read(d, ep, &c) || (!max && !c.live))
+			continue;
+		if (pw_cli.json)
+			json_array_append_new(conns, json_pack("{s:i,s:I,s:I}", "ep_id", (int)ep,
+							       "max_connections", (json_int_t)max,
+							       "connections", (json_int_t)c.live));
+		else if (max)
+			printf("ep %u: %lld of at most %u connections\n", ep, (long long)c.live,
+			       max);
+		else
+			printf("ep %u: %lld connections, no limit\n", ep, (long long)c.live);
+	}
 	pw_dos_free(&d);
 	if (pw_cli.json) {
 		json_t *r = cfg_json(&cfg);
 
+		/* Each pod's podwall.io/max-connections and the connections it holds. */
+		json_object_set_new(r, "connections", conns);
 		json_object_set_new(r, "pods", pods);
 		/* Each pod's own limits at its veth, from its annotations. */
 		json_object_set_new(r, "pod_limits", own);
@@ -668,6 +768,7 @@ static int do_rl_list(int argc, char **argv)
 	} else {
 		json_decref(pods);
 		json_decref(own);
+		json_decref(conns);
 	}
 	return 0;
 }

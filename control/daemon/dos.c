@@ -14,7 +14,8 @@
  *    "blocklist": [{"cidr": "198.51.100.0/24", "ttl": "1h", "exempt": false}]}
  * A request with "ep_id" sets that pod's override (pps, bandwidth, bursts only).
  *
- * Each pod's own limits at its veth follow its annotations (sync_pod_limits).
+ * Each pod's own limits at its veth follow its annotations (sync_pod_limits),
+ * its connection limit podwall.io/max-connections too (sync_conn_limit).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -249,7 +250,53 @@ static struct {
 	bool set;
 	struct pw_pod_limits l;
 	char bad[256]; /* the last complaint, logged once */
+	__u32 max_conns; /* podwall.io/max-connections as written; 0: none */
+	char bad_conns[256];
+	bool used; /* the endpoint existed at the last tick */
 } pod_state[PW_MAX_ENDPOINTS];
+
+/* An endpoint went away: sweep its conntrack entries before its id can be reused. */
+static bool sweep_soon;
+
+#define ANN_MAX_CONNS "podwall.io/max-connections"
+
+/* The pod's podwall.io/max-connections (annotations a) -> pw_conn_limit, when it changed. */
+static void sync_conn_limit(struct pw_daemon *d, struct pw_ep *ep, uint32_t i, json_t *a)
+{
+	const char *s = json_string_value(json_object_get(a, ANN_MAX_CONNS));
+	char err[200], msg[160];
+	__u64 v = 0;
+	int r;
+
+	if (json_object_get(a, ANN_MAX_CONNS) && !s) {
+		snprintf(err, sizeof(err), "%s: not a string", ANN_MAX_CONNS);
+		goto bad;
+	}
+	if (s && pw_dos_parse_count(s, &v, msg, sizeof(msg))) {
+		snprintf(err, sizeof(err), "%s: %s", ANN_MAX_CONNS, msg);
+		goto bad;
+	}
+	pod_state[i].bad_conns[0] = '\0';
+	if (v == pod_state[i].max_conns)
+		return;
+	r = pw_dos_conn_limit_set(d->dos, i, v);
+	if (r) {
+		pr_warn("pod %s/%s: %s: %s", ep->ns, ep->pod, ANN_MAX_CONNS, strerror(-r));
+		return;
+	}
+	pod_state[i].max_conns = v;
+	if (v)
+		pr_info("pod %s/%s: at most %llu connections", ep->ns, ep->pod,
+			(unsigned long long)v);
+	else
+		pr_info("pod %s/%s: connections unlimited", ep->ns, ep->pod);
+	return;
+bad:
+	/* Refused: the limit last applied stays. */
+	if (strcmp(err, pod_state[i].bad_conns))
+		pr_warn("pod %s/%s: %s (limit unchanged)", ep->ns, ep->pod, err);
+	snprintf(pod_state[i].bad_conns, sizeof(pod_state[i].bad_conns), "%s", err);
+}
 
 /*
  * A pod's annotations -> its limits at its veth. Bad values are logged once
@@ -270,15 +317,21 @@ static void sync_pod_limits(struct pw_daemon *d)
 		if (!ep->used) {
 			if (pod_state[i].set)
 				pw_dos_pod_limits_set(d->dos, i, NULL);
+			if (pod_state[i].max_conns)
+				pw_dos_conn_limit_set(d->dos, i, 0);
+			if (pod_state[i].used)
+				sweep_soon = true;
 			memset(&pod_state[i], 0, sizeof(pod_state[i]));
 			continue;
 		}
+		pod_state[i].used = true;
 		if (d->objs && ep->ns && ep->pod) {
 			snprintf(key, sizeof(key), "Pod/%s/%s", ep->ns, ep->pod);
 			a = json_object_get(json_object_get(json_object_get(json_object_get(
 							d->objs, key), "object"), "metadata"),
 					    "annotations");
 		}
+		sync_conn_limit(d, ep, i, a);
 		for (k = 0; k < _PW_POD_ANN_MAX; k++)
 			ann[k] = json_string_value(json_object_get(a, pw_dos_pod_ann_name(k)));
 		if (pw_dos_pod_limits_parse(&l, ann, err, sizeof(err))) {
@@ -307,6 +360,30 @@ static void sync_pod_limits(struct pw_daemon *d)
 	}
 }
 
+/*
+ * Expired conntrack entries, and those of pods gone, leave the map; their
+ * connection slots go back to their pods (pw_dos_ct_sweep).
+ */
+static void ct_sweep(struct pw_daemon *d)
+{
+	bool known[PW_MAX_ENDPOINTS] = {};
+	struct pw_ct_sweep_opts o = {.ep_known = known};
+	struct pw_ct_sweep_result r;
+	uint32_t i;
+	int err;
+
+	/* Entries of a pod still being set up are not purged: its endpoint is used already. */
+	for (i = 1; i < PW_MAX_ENDPOINTS; i++)
+		known[i] = d->eps[i].used;
+	err = pw_dos_ct_sweep(d->dos, &o, &r);
+	if (err)
+		pr_warn("conntrack sweep: %s", strerror(-err));
+	else if (r.deleted || r.reclaimed)
+		pr_debug("conntrack sweep: %llu entries, %llu deleted, %llu slots reclaimed",
+			 (unsigned long long)r.entries, (unsigned long long)r.deleted,
+			 (unsigned long long)r.reclaimed);
+}
+
 void pw_daemon_dos_tick(struct pw_daemon *d)
 {
 	static unsigned int ticks;
@@ -316,11 +393,16 @@ void pw_daemon_dos_tick(struct pw_daemon *d)
 		return;
 	/* Annotations change with a manifest reload or a watch event: follow within a tick. */
 	sync_pod_limits(d);
+	if (sweep_soon) {
+		sweep_soon = false;
+		ct_sweep(d);
+	}
 	if (++ticks % SWEEP_EVERY_TICKS)
 		return;
 	n = pw_dos_block_sweep(d->dos);
 	if (n > 0)
 		pr_info("blocklist: %d expired entries removed", n);
+	ct_sweep(d);
 }
 
 static json_t *err_json(int code, const char *msg)
@@ -333,8 +415,10 @@ static json_t *status_json(struct pw_daemon *d)
 	struct pw_rl_talker top[10];
 	struct pw_dos_stats st;
 	struct pw_dos_cfg cfg;
+	__u64 conn_limit = 0, pkts;
 	char a[64];
 	json_t *t;
+	__u32 ep;
 	int n, i;
 
 	if (pw_dos_cfg_read(d->dos, &cfg) || pw_dos_stats_read(d->dos, &st))
@@ -350,7 +434,11 @@ static json_t *status_json(struct pw_daemon *d)
 						   (json_int_t)top[i].b.dropped, "passed",
 						   (json_int_t)top[i].b.passed));
 	}
-	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+	for (ep = 0; ep < PW_MAX_ENDPOINTS; ep++)
+		if (!pw_dos_reason_packets(d->dos, ep, PW_REASON_DROP_CONN_LIMIT, &pkts))
+			conn_limit += pkts;
+	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+			 "conn-limit", (json_int_t)conn_limit,
 			 "enabled", !!(cfg.flags & PW_DOS_F_ENABLED), "pps",
 			 (json_int_t)cfg.def.pps,
 			 "bytes_per_sec", (json_int_t)cfg.def.bps, "syn_pps",

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,10 @@ enum {
 	M_POD_LIMITS,
 	M_POD_BUCKETS,
 	M_BL_USED,
+	M_CONNS,
+	M_CONN_LIMIT,
+	M_CT,
+	M_COUNTERS,
 	_M_MAX,
 };
 
@@ -44,12 +49,17 @@ static const char *const map_names[_M_MAX] = {
 	[M_SYN_RATE] = PW_MAP_SYN_RATE, [M_SYN_VERIFIED] = PW_MAP_SYN_VERIFIED,
 	[M_CFG] = PW_MAP_DOS_CFG,	 [M_STATS] = PW_MAP_DOS_STATS,
 	[M_POD_LIMITS] = PW_MAP_POD_LIMITS, [M_POD_BUCKETS] = PW_MAP_POD_BUCKETS,
-	[M_BL_USED] = PW_MAP_BL_USED,
+	[M_BL_USED] = PW_MAP_BL_USED, [M_CONNS] = PW_MAP_CONNS,
+	[M_CONN_LIMIT] = PW_MAP_CONN_LIMIT, [M_CT] = PW_MAP_CT,
+	[M_COUNTERS] = PW_MAP_COUNTERS,
 };
 
 struct pw_dos {
 	int fds[_M_MAX];
 	int ncpus;
+	/* pw_conns mapped: the sweep corrects counts with atomics, as the datapath does. */
+	struct pw_conn_count *conns;
+	size_t conns_len;
 };
 
 void pw_dos_free(struct pw_dos **d)
@@ -58,6 +68,8 @@ void pw_dos_free(struct pw_dos **d)
 
 	if (!d || !*d)
 		return;
+	if ((*d)->conns)
+		munmap((*d)->conns, (*d)->conns_len);
 	for (i = 0; i < _M_MAX; i++)
 		if ((*d)->fds[i] >= 0)
 			close((*d)->fds[i]);
@@ -86,6 +98,14 @@ int pw_dos_open(struct pw_dos **out, const char *pin_root)
 			pw_dos_free(&d);
 			return err;
 		}
+	}
+	d->conns_len = PW_MAX_ENDPOINTS * sizeof(struct pw_conn_count);
+	d->conns = mmap(NULL, d->conns_len, PROT_READ | PROT_WRITE, MAP_SHARED, d->fds[M_CONNS], 0);
+	if (d->conns == MAP_FAILED) {
+		d->conns = NULL;
+		err = pr_err_r(-errno, "mmap %s", PW_MAP_CONNS);
+		pw_dos_free(&d);
+		return err;
 	}
 	*out = TAKE_PTR(d);
 	return 0;
@@ -558,4 +578,140 @@ const char *pw_dos_pod_ann_name(int i)
 	};
 
 	return i >= 0 && i < _PW_POD_ANN_MAX ? names[i] : NULL;
+}
+
+int pw_dos_conn_limit_set(struct pw_dos *d, __u32 ep_id, __u32 max)
+{
+	if (!ep_id || ep_id >= PW_MAX_ENDPOINTS)
+		return -ERANGE;
+	return bpf_map_update_elem(d->fds[M_CONN_LIMIT], &ep_id, &max, BPF_ANY) ? -errno : 0;
+}
+
+int pw_dos_conn_limit_get(struct pw_dos *d, __u32 ep_id, __u32 *max)
+{
+	if (ep_id >= PW_MAX_ENDPOINTS)
+		return -ERANGE;
+	return bpf_map_lookup_elem(d->fds[M_CONN_LIMIT], &ep_id, max) ? -errno : 0;
+}
+
+int pw_dos_conn_read(struct pw_dos *d, __u32 ep_id, struct pw_conn_count *c)
+{
+	struct pw_conn_count *m;
+
+	if (ep_id >= PW_MAX_ENDPOINTS)
+		return -ERANGE;
+	m = &d->conns[ep_id];
+	c->live = __atomic_load_n(&m->live, __ATOMIC_RELAXED);
+	c->taken_total = __atomic_load_n(&m->taken_total, __ATOMIC_RELAXED);
+	c->released_total = __atomic_load_n(&m->released_total, __ATOMIC_RELAXED);
+	c->reclaimed_total = __atomic_load_n(&m->reclaimed_total, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static __u64 ct_timeout_ns(const struct pw_ct_val *v, __u8 proto, __u32 established_s)
+{
+	__u32 s;
+
+	/* The datapath's pw_ct_timeout_ns(), with the objects' defaults. */
+	if (proto != IPPROTO_TCP)
+		s = PW_CT_DEFAULT_OTHER_S;
+	else if (v->state == PW_CT_ESTABLISHED)
+		s = established_s ?: PW_CT_DEFAULT_ESTABLISHED_S;
+	else if (v->state >= PW_CT_FIN_WAIT)
+		s = PW_CT_DEFAULT_CLOSE_S;
+	else
+		s = PW_CT_DEFAULT_SYN_S;
+	return (__u64)s * 1000000000ULL;
+}
+
+/*
+ * Why the count it gives back can never be too large: let S be the slots
+ * held when live is read (c0) and D the releases the datapath makes from then
+ * to the end of the walk. A pause after reading c0 lets the takes already
+ * counted but not yet inserted land in the map (a program run is far
+ * shorter). Every slot of S is then either still held when the walk reaches
+ * its entry (seen, n), or released meanwhile (in D), or its entry vanished
+ * without a release: evicted by the LRU or deleted here, the leak. So
+ * c0 - n - D is at most the leak; seeing an entry twice (a walk restarted by
+ * a deletion) only makes it smaller. What is missed now is found next time.
+ */
+int pw_dos_ct_sweep(struct pw_dos *d, const struct pw_ct_sweep_opts *o, struct pw_ct_sweep_result *r)
+{
+	static __s64 c0[PW_MAX_ENDPOINTS], n[PW_MAX_ENDPOINTS];
+	static __u64 d0[PW_MAX_ENDPOINTS];
+	_cleanup_free_ struct pw_ct_key *gone = NULL;
+	struct pw_ct_key k, next;
+	size_t ngone = 0, cap = 0, j;
+	struct pw_ct_val v;
+	__u64 now;
+	bool have = false;
+	__u32 i;
+	int fd = d->fds[M_CT];
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < PW_MAX_ENDPOINTS; i++) {
+		c0[i] = __atomic_load_n(&d->conns[i].live, __ATOMIC_SEQ_CST);
+		d0[i] = __atomic_load_n(&d->conns[i].released_total, __ATOMIC_SEQ_CST);
+		n[i] = 0;
+	}
+	usleep(2000);
+	now = pw_dos_now_ns();
+	/* Deleting while walking would restart the walk: collect, then delete. */
+	while (bpf_map_get_next_key(fd, have ? &k : NULL, &next) == 0) {
+		k = next;
+		have = true;
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		r->entries++;
+		if (k.ep_id >= PW_MAX_ENDPOINTS || (o && o->ep_known && !o->ep_known[k.ep_id]) ||
+		    now - v.last_seen_ns > ct_timeout_ns(&v, k.proto, o ? o->established_s : 0)) {
+			if (ngone == cap) {
+				struct pw_ct_key *g;
+
+				cap = cap ? cap * 2 : 256;
+				g = realloc(gone, cap * sizeof(*gone));
+				if (!g)
+					return -ENOMEM;
+				gone = g;
+			}
+			gone[ngone++] = k;
+			continue;
+		}
+		if (v.conn_slot)
+			n[k.ep_id]++;
+	}
+	for (j = 0; j < ngone; j++)
+		r->deleted += !bpf_map_delete_elem(fd, &gone[j]);
+	for (i = 0; i < PW_MAX_ENDPOINTS; i++) {
+		__u64 rel = __atomic_load_n(&d->conns[i].released_total, __ATOMIC_SEQ_CST) - d0[i];
+		__s64 leak = c0[i] - n[i] - (__s64)rel;
+
+		if (leak <= 0)
+			continue;
+		__atomic_fetch_sub(&d->conns[i].live, leak, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&d->conns[i].reclaimed_total, leak, __ATOMIC_SEQ_CST);
+		r->reclaimed += leak;
+	}
+	return 0;
+}
+
+int pw_dos_reason_packets(struct pw_dos *d, __u32 ep_id, __u32 reason, __u64 *pkts)
+{
+	_cleanup_free_ struct pw_counter *v = calloc(d->ncpus, sizeof(*v));
+	__u32 dir, idx;
+	int i;
+
+	if (!v)
+		return -ENOMEM;
+	if (ep_id >= PW_MAX_ENDPOINTS || reason >= PW_REASON_SLOTS)
+		return -ERANGE;
+	*pkts = 0;
+	for (dir = 0; dir < PW_DIR_COUNT; dir++) {
+		idx = pw_counter_index(ep_id, dir, reason);
+		if (bpf_map_lookup_elem(d->fds[M_COUNTERS], &idx, v))
+			return -errno;
+		for (i = 0; i < d->ncpus; i++)
+			*pkts += v[i].packets;
+	}
+	return 0;
 }

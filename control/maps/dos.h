@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "podwall/ct_kern_user.h"
 #include "podwall/dos_kern_user.h"
 #include "podwall/ipcache_kern_user.h"
+#include "podwall/metrics_kern_user.h"
 
 struct pw_dos;
 
@@ -70,6 +72,37 @@ int pw_dos_pod_limits_parse(struct pw_pod_limits *l, const char *const ann[_PW_P
 /** A pod's own limits at its veth (TC); NULL or all-zero removes them. Buckets restart full. */
 int pw_dos_pod_limits_set(struct pw_dos *d, __u32 ep_id, const struct pw_pod_limits *l);
 int pw_dos_pod_limits_get(struct pw_dos *d, __u32 ep_id, struct pw_pod_limits *l);
+
+/*
+ * Per-pod connection limits (podwall.io/max-connections) and the live
+ * counts behind them (podwall/dos_kern_user.h).
+ */
+/** Limit for endpoint ep_id (1..PW_MAX_ENDPOINTS-1); 0 = unlimited. Live on the next new flow. */
+int pw_dos_conn_limit_set(struct pw_dos *d, __u32 ep_id, __u32 max);
+int pw_dos_conn_limit_get(struct pw_dos *d, __u32 ep_id, __u32 *max);
+/** The endpoint's connection count as the datapath keeps it. */
+int pw_dos_conn_read(struct pw_dos *d, __u32 ep_id, struct pw_conn_count *c);
+
+struct pw_ct_sweep_opts {
+	const bool *ep_known; /* [PW_MAX_ENDPOINTS]: entries of others are purged; NULL: keep */
+	__u32 established_s;  /* the loader's ct_established_s; 0: the default */
+};
+struct pw_ct_sweep_result {
+	__u64 entries;	 /* conntrack entries seen */
+	__u64 deleted;	 /* expired (or of an unknown endpoint), deleted */
+	__u64 reclaimed; /* connection slots given back: entries gone without a release */
+};
+/**
+ * pw_dos_ct_sweep() - deletes expired conntrack entries (the datapath only
+ * deletes those it meets again) and corrects each endpoint's connection
+ * count for entries that left without releasing their slot (deleted here,
+ * evicted by the LRU). Never gives back a slot still held. 0 or -errno.
+ */
+int pw_dos_ct_sweep(struct pw_dos *d, const struct pw_ct_sweep_opts *o,
+		    struct pw_ct_sweep_result *r);
+
+/** Packets counted under reason for endpoint ep_id (0: the node), both directions summed. */
+int pw_dos_reason_packets(struct pw_dos *d, __u32 ep_id, __u32 reason, __u64 *pkts);
 
 /** Sums the per-CPU statistics. */
 int pw_dos_stats_read(struct pw_dos *d, struct pw_dos_stats *sum);

@@ -835,6 +835,182 @@ static void test_pod_limits(void)
 	ASSERT_HAS(err, "kubernetes.io/egress-bandwidth", "names the annotation");
 }
 
+/* Pod A's connection count as the datapath keeps it. */
+static __s64 conns(void)
+{
+	struct pw_conn_count c = {};
+
+	pw_dos_conn_read(dos, EP_A, &c);
+	return c.live;
+}
+
+/* One flow's conntrack entry: 0, or -ENOENT. */
+static int ct_get(const char *peer, __u16 peer_port, __u16 pod_port, struct pw_ct_val *v,
+		  bool del)
+{
+	_cleanup_close_ int fd = pinned(PW_MAP_CT);
+	struct pw_ct_key k = {.ep_id = EP_A, .family = PW_AF_INET, .proto = IPPROTO_TCP,
+			      .pod_port = htons(pod_port), .peer_port = htons(peer_port)};
+
+	inet_pton(AF_INET, A4, k.pod_addr);
+	inet_pton(AF_INET, peer, k.peer_addr);
+	if (del)
+		return bpf_map_delete_elem(fd, &k) ? -errno : 0;
+	return bpf_map_lookup_elem(fd, &k, v) ? -errno : 0;
+}
+
+static void ct_age(const char *peer, __u16 peer_port, __u16 pod_port, __u64 age_ns)
+{
+	_cleanup_close_ int fd = pinned(PW_MAP_CT);
+	struct pw_ct_key k = {.ep_id = EP_A, .family = PW_AF_INET, .proto = IPPROTO_TCP,
+			      .pod_port = htons(pod_port), .peer_port = htons(peer_port)};
+	struct pw_ct_val v;
+
+	inet_pton(AF_INET, A4, k.pod_addr);
+	inet_pton(AF_INET, peer, k.peer_addr);
+	must(bpf_map_lookup_elem(fd, &k, &v) ? -errno : 0, "ct entry to age");
+	v.last_seen_ns = pw_dos_now_ns() - age_ns;
+	must(bpf_map_update_elem(fd, &k, &v, BPF_EXIST) ? -errno : 0, "age");
+}
+
+#define PEER "192.0.2.50"
+
+static void test_max_connections(void)
+{
+	struct pw_ct_sweep_result r;
+	struct pw_conn_count c0, c1;
+	struct pw_policy_entry deny = {
+		.key = {.identity = PW_ID_ANY, .dir = PW_DIR_INGRESS},
+		.val = {.flags = PW_POLICY_F_ISOLATED},
+	};
+	struct pw_ct_val v;
+	struct pw_pkt p;
+	__s64 base;
+	int i;
+
+	setup(NULL);
+	/* A fresh start: setup() emptied conntrack without releasing slots, as an LRU would. */
+	ASSERT_OK(pw_dos_ct_sweep(dos, NULL, &r), "sweep");
+	ASSERT_EQ(conns(), 0, "the sweep gave back the slots of vanished entries");
+	must(pw_dos_conn_limit_set(dos, EP_A, 2), "limit 2");
+
+	p = tcp(PW_AF_INET, PEER, A4, 1001, 80, PW_TCP_SYN);
+	tc_expect("1st connection", PW_PROG_TO_POD, &p, TC_OK, PW_REASON_ALLOW_UNISOLATED);
+	p = tcp(PW_AF_INET, A4, PEER, 40000, 443, PW_TCP_SYN);
+	tc_expect("2nd: outgoing ones count too", PW_PROG_FROM_POD, &p, TC_OK,
+		  PW_REASON_ALLOW_UNISOLATED);
+	ASSERT_EQ(conns(), 2, "two held");
+	p = tcp(PW_AF_INET, PEER, A4, 1003, 80, PW_TCP_SYN);
+	tc_expect("3rd refused", PW_PROG_TO_POD, &p, TC_SHOT, PW_REASON_DROP_CONN_LIMIT);
+	ASSERT_EQ(ct_get(PEER, 1003, 80, &v, false), -ENOENT, "no entry for the refused flow");
+	p = tcp(PW_AF_INET, A4, PEER, 40001, 443, PW_TCP_SYN);
+	tc_expect("3rd outgoing refused", PW_PROG_FROM_POD, &p, TC_SHOT,
+		  PW_REASON_DROP_CONN_LIMIT);
+	p = tcp(PW_AF_INET, PEER, A4, 1003, 80, PW_TCP_SYN);
+	expect("refused in XDP too, counted under the pod", &p, XDP_DROP, EP_A,
+	       PW_REASON_DROP_CONN_LIMIT);
+	ASSERT_EQ(conns(), 2, "refusals hold nothing");
+
+	/* Admitted flows carry on at the limit. */
+	p = tcp(PW_AF_INET, A4, PEER, 80, 1001, PW_TCP_SYN | PW_TCP_ACK);
+	tc_expect("reply of the 1st", PW_PROG_FROM_POD, &p, TC_OK, PW_REASON_ALLOW_ESTABLISHED);
+	p = tcp(PW_AF_INET, PEER, A4, 1001, 80, PW_TCP_ACK);
+	tc_expect("1st established", PW_PROG_TO_POD, &p, TC_OK, PW_REASON_ALLOW_ESTABLISHED);
+
+	/* A half-close keeps the slot; FIN from both sides releases it. */
+	p = tcp(PW_AF_INET, PEER, A4, 1001, 80, PW_TCP_FIN | PW_TCP_ACK);
+	tc_expect("peer FIN", PW_PROG_TO_POD, &p, TC_OK, PW_REASON_ALLOW_ESTABLISHED);
+	ASSERT_EQ(conns(), 2, "half-closed still held");
+	p = tcp(PW_AF_INET, A4, PEER, 80, 1001, PW_TCP_FIN | PW_TCP_ACK);
+	tc_expect("pod FIN", PW_PROG_FROM_POD, &p, TC_OK, PW_REASON_ALLOW_ESTABLISHED);
+	ASSERT_EQ(conns(), 1, "closed: released");
+	p = tcp(PW_AF_INET, PEER, A4, 1001, 80, PW_TCP_ACK);
+	tc_expect("last ACK", PW_PROG_TO_POD, &p, TC_OK, PW_REASON_ALLOW_ESTABLISHED);
+	ASSERT_EQ(conns(), 1, "released once, whatever follows");
+	p = tcp(PW_AF_INET, PEER, A4, 1003, 80, PW_TCP_SYN);
+	tc_expect("a new one fits again", PW_PROG_TO_POD, &p, TC_OK, PW_REASON_ALLOW_UNISOLATED);
+	ASSERT_EQ(conns(), 2, "two held");
+
+	/* RST releases; the ports of a closed flow reused take a slot again. */
+	p = tcp(PW_AF_INET, A4, PEER, 40000, 443, PW_TCP_RST);
+	tc_expect("RST", PW_PROG_FROM_POD, &p, TC_OK, PW_REASON_ALLOW_ESTABLISHED);
+	ASSERT_EQ(conns(), 1, "reset: released");
+	p = tcp(PW_AF_INET, A4, PEER, 40000, 443, PW_TCP_SYN);
+	tc_expect("ports reused", PW_PROG_FROM_POD, &p, TC_OK, PW_REASON_ALLOW_UNISOLATED);
+	ASSERT_EQ(conns(), 2, "reuse takes a slot");
+	p = tcp(PW_AF_INET, PEER, A4, 1001, 80, PW_TCP_SYN);
+	tc_expect("reuse over the limit refused", PW_PROG_TO_POD, &p, TC_SHOT,
+		  PW_REASON_DROP_CONN_LIMIT);
+
+	/* The limit changes live. */
+	must(pw_dos_conn_limit_set(dos, EP_A, 3), "limit 3");
+	tc_expect("limit raised: admitted", PW_PROG_TO_POD, &p, TC_OK,
+		  PW_REASON_ALLOW_UNISOLATED);
+	ASSERT_EQ(conns(), 3, "three held");
+
+	/* Expiry met by the datapath releases the slot before the new flow takes one. */
+	ct_age(PEER, 1003, 80, 70 * SEC_NS); /* SYN_SENT: 60 s */
+	p = tcp(PW_AF_INET, PEER, A4, 1003, 80, PW_TCP_SYN);
+	tc_expect("expired flow restarted", PW_PROG_TO_POD, &p, TC_OK,
+		  PW_REASON_ALLOW_UNISOLATED);
+	ASSERT_EQ(conns(), 3, "expired released, new taken");
+
+	/* Revocation: a cut flow holds no slot; allowed again, it holds one again. */
+	must(pw_dp_policy_replace(dp, EP_A, &deny, 1), "deny all ingress");
+	must(pw_dp_epoch_bump(dp, NULL), "epoch");
+	p = tcp(PW_AF_INET, PEER, A4, 1003, 80, PW_TCP_ACK);
+	tc_expect("revoked", PW_PROG_TO_POD, &p, TC_SHOT, PW_REASON_DROP_POLICY_INGRESS);
+	ASSERT_EQ(conns(), 2, "revoked: released");
+	tc_expect("still revoked", PW_PROG_TO_POD, &p, TC_SHOT, PW_REASON_DROP_POLICY_INGRESS);
+	ASSERT_EQ(conns(), 2, "released once");
+	must(pw_dp_policy_delete(dp, EP_A), "allow again");
+	must(pw_dp_epoch_bump(dp, NULL), "epoch");
+	tc_expect("allowed again", PW_PROG_TO_POD, &p, TC_OK, PW_REASON_ALLOW_ESTABLISHED);
+	ASSERT_EQ(conns(), 3, "held again");
+
+	/* The sweep: expired entries deleted and released; vanished ones reclaimed. */
+	ct_age(PEER, 1003, 80, 7 * 3600 * SEC_NS);
+	ASSERT_OK(ct_get(PEER, 1001, 80, &v, true), "an entry vanishes (as by LRU eviction)");
+	pw_dos_conn_read(dos, EP_A, &c0);
+	ASSERT_OK(pw_dos_ct_sweep(dos, NULL, &r), "sweep");
+	pw_dos_conn_read(dos, EP_A, &c1);
+	ASSERT_EQ(r.deleted, 1, "the expired entry deleted");
+	ASSERT_EQ(r.reclaimed, 2, "its slot and the vanished one's given back");
+	ASSERT_EQ(conns(), 1, "one connection left");
+	ASSERT_EQ(c1.reclaimed_total - c0.reclaimed_total, 2, "counted as reclaimed");
+	ASSERT_OK(pw_dos_ct_sweep(dos, NULL, &r), "sweep again");
+	ASSERT_EQ(r.reclaimed, 0, "nothing more: never below what is held");
+	ASSERT_EQ(conns(), 1, "still one");
+
+	/* Many flows opened and closed: the count comes back to where it was. */
+	must(pw_dos_conn_limit_set(dos, EP_A, 0), "unlimited");
+	base = conns();
+	for (i = 0; i < 200; i++) {
+		p = tcp(PW_AF_INET, PEER, A4, 20000 + i, 8080, PW_TCP_SYN);
+		if (!tc_expect("open", PW_PROG_TO_POD, &p, TC_OK, PW_REASON_ALLOW_UNISOLATED))
+			break;
+	}
+	ASSERT_EQ(conns(), base + 200, "unlimited, still counted");
+	for (i = 0; i < 200; i++) {
+		p = tcp(PW_AF_INET, A4, PEER, 8080, 20000 + i, PW_TCP_RST);
+		if (!tc_expect("reset", PW_PROG_FROM_POD, &p, TC_OK, PW_REASON_ALLOW_ESTABLISHED))
+			break;
+	}
+	ASSERT_EQ(conns(), base, "no leak after 200 flows");
+	ASSERT_OK(pw_dos_ct_sweep(dos, NULL, &r), "sweep");
+	ASSERT_EQ(r.reclaimed, 0, "the datapath released every one itself");
+
+	/* Endpoints the control plane no longer knows: their entries purged, slots back. */
+	{
+		bool known[PW_MAX_ENDPOINTS] = {};
+		struct pw_ct_sweep_opts o = {.ep_known = known};
+
+		ASSERT_OK(pw_dos_ct_sweep(dos, &o, &r), "sweep with pod A gone");
+		ASSERT_EQ(conns(), 0, "nothing held by a pod that is gone");
+	}
+	ASSERT_EQ(pw_dos_conn_limit_set(dos, 0, 5), -ERANGE, "endpoint 0 refused");
+}
+
 static void test_parsers(void)
 {
 	char err[128];
@@ -874,6 +1050,7 @@ static const struct pw_test tests[] = {
 	{"flood_safe_conntrack", test_flood_safe_conntrack},
 	{"disabled_by_default", test_disabled_by_default},
 	{"pod_limits", test_pod_limits},
+	{"max_connections", test_max_connections},
 	{"parsers", test_parsers},
 };
 

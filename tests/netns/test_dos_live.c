@@ -540,9 +540,106 @@ static void test_podwallctl(void)
 	ASSERT_EQ(ctl(out, sizeof(out), "ratelimit off"), 0, "off");
 }
 
+static __s64 srv_conns(void)
+{
+	struct pw_conn_count c = {};
+
+	pw_dos_conn_read(dos, EP_SRV, &c);
+	return c.live;
+}
+
+static __u64 srv_counted(__u32 reason)
+{
+	struct pw_counter c = {};
+
+	pw_dp_counter_read(dp, EP_SRV, PW_DIR_INGRESS, reason, &c);
+	return c.packets;
+}
+
+/* Waits up to ms for the pod's connection count to reach want. */
+static bool conns_reach(__s64 want, int ms)
+{
+	__u64 end = now_ms() + ms;
+
+	while (srv_conns() != want && now_ms() < end)
+		usleep(20000);
+	return srv_conns() == want;
+}
+
+#define MAX_CONNS 4
+
+/*
+ * podwall.io/max-connections on real TCP: the client holds connections to
+ * the pod through the uplink (XDP) and the pod's veth (TC); the one past the
+ * limit is refused and counted under conn-limit, and closing some makes room.
+ */
+static void test_max_connections(void)
+{
+	struct pw_test_conn c[MAX_CONNS + 2];
+	struct pw_dos_cfg off = {};
+	struct pw_ct_sweep_result r;
+	__u64 refused0, refused;
+	__s64 base;
+	int i, n = 0;
+
+	must(pw_dos_cfg_write(dos, &off), "uplink guards off");
+	pw_dos_block_del(dos, CLIENT_IP);
+	must(pw_dos_ct_sweep(dos, NULL, &r), "sweep");
+	/* Flows the earlier tests left (e.g. the flood's UDP flow) hold slots until they expire. */
+	base = srv_conns();
+	must(pw_dos_conn_limit_set(dos, EP_SRV, base + MAX_CONNS), "limit");
+	refused0 = srv_counted(PW_REASON_DROP_CONN_LIMIT);
+	pw_test_diag("pod holds %lld flows before; limit %lld", (long long)base,
+		     (long long)(base + MAX_CONNS));
+
+	for (i = 0; i < MAX_CONNS; i++) {
+		if (!ASSERT_OK(pw_test_conn_open(&c[i], &client, srv.ip, ECHO_PORT, 2000),
+			       "connection within the limit"))
+			goto out;
+		n++;
+		ASSERT_TRUE(pw_test_conn_echo(&c[i], 2000), "it works");
+	}
+	ASSERT_EQ(srv_conns(), base + MAX_CONNS, "each counted once");
+	ASSERT_EQ(pw_test_conn_open(&c[n], &client, srv.ip, ECHO_PORT, 1500), -ECONNREFUSED,
+		  "one past the limit refused");
+	refused = srv_counted(PW_REASON_DROP_CONN_LIMIT) - refused0;
+	pw_test_diag("refused SYNs (the client's retransmissions included): %llu",
+		     (unsigned long long)refused);
+	ASSERT_GE(refused, 1, "counted under conn-limit");
+	for (i = 0; i < n; i++)
+		ASSERT_TRUE(pw_test_conn_echo(&c[i], 2000), "held connections keep working");
+	ASSERT_EQ(srv_conns(), base + MAX_CONNS, "refusals hold no slot");
+
+	/* Close two: their slots come back as soon as both sides said FIN. */
+	pw_test_conn_close(&c[--n]);
+	pw_test_conn_close(&c[--n]);
+	ASSERT_TRUE(conns_reach(base + MAX_CONNS - 2, 5000), "closed connections released");
+	for (i = 0; i < 2; i++) {
+		if (!ASSERT_OK(pw_test_conn_open(&c[n], &client, srv.ip, ECHO_PORT, 2000),
+			       "new connections fit again"))
+			goto out;
+		ASSERT_TRUE(pw_test_conn_echo(&c[n], 2000), "and work");
+		n++;
+	}
+	ASSERT_EQ(pw_test_conn_open(&c[n], &client, srv.ip, ECHO_PORT, 1500), -ECONNREFUSED,
+		  "full again: refused");
+
+	/* Raised live: the next one fits. */
+	must(pw_dos_conn_limit_set(dos, EP_SRV, base + MAX_CONNS + 1), "limit raised");
+	if (ASSERT_OK(pw_test_conn_open(&c[n], &client, srv.ip, ECHO_PORT, 2000),
+		      "limit raised live: admitted"))
+		n++;
+out:
+	while (n > 0)
+		pw_test_conn_close(&c[--n]);
+	ASSERT_TRUE(conns_reach(base, 5000), "all closed: back where it started, no leak");
+	must(pw_dos_conn_limit_set(dos, EP_SRV, 0), "unlimited");
+}
+
 static const struct pw_test tests[] = {
 	{"flood_client_keeps_working", test_flood_client_keeps_working},
 	{"podwallctl", test_podwallctl},
+	{"max_connections", test_max_connections},
 	{"syn_flood_client_connects", test_syn_flood_client_connects},
 };
 

@@ -49,13 +49,13 @@ start() {
 }
 
 mkdir -p "$TMP/man"
-pod_manifest() { # ingress-bandwidth egress-pps
+pod_manifest() { # ingress-bandwidth egress-pps max-connections
 	cat >"$TMP/man/web.json.tmp" <<J
 {"apiVersion": "v1", "kind": "List", "items": [
  {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}},
  {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "demo",
   "labels": {"app": "web"}, "annotations": {"kubernetes.io/ingress-bandwidth": "$1",
-  "podwall.io/egress-pps": "$2"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}]}
+  "podwall.io/egress-pps": "$2", "podwall.io/max-connections": "${3:-100}"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}]}
 J
 	mv "$TMP/man/web.json.tmp" "$TMP/man/web.json"
 }
@@ -63,7 +63,7 @@ pod_manifest 10M 500
 ip link add pwdv0 type veth peer name pwdv1 && ip link set pwdv0 up
 
 echo "TAP version 13"
-echo "1..15"
+echo "1..18"
 cat >"$TMP/bad.json" <<'J'
 {"pps": 0}
 J
@@ -133,4 +133,15 @@ pod_manifest 20Mbps 800
 bad_logged() { grep -q 'demo/web: kubernetes.io/ingress-bandwidth: .*unknown unit' "$LOG"; }
 check "a bad annotation is refused, named, and the limits stay" \
 	eval 'wait_for bad_logged && sleep 1.2 && has_limits ".ingress.bytes_per_sec == 2500000"'
+# podwall.io/max-connections, live.
+max_conns() { ctl -j ratelimit list | jq -e ".connections[]? | select(.ep_id == ${EP:-0}) |
+	.max_connections == $1" >/dev/null; }
+pod_manifest 20M 800 100
+check "podwall.io/max-connections sets the pod's connection limit" wait_for 'max_conns 100'
+pod_manifest 20M 800 2k
+check "a changed max-connections applies live" wait_for 'max_conns 2000'
+pod_manifest 20M 800 -3
+conns_bad() { grep -q 'demo/web: podwall.io/max-connections: .*must be positive' "$LOG"; }
+check "a bad max-connections is refused, named, and the limit stays" \
+	eval 'wait_for conns_bad && sleep 1.2 && max_conns 2000'
 [ "$NFAIL" = 0 ]

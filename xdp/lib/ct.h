@@ -63,6 +63,62 @@ PW_INLINE __u8 pw_ct_initial_state(__u8 proto, __u8 tcp_flags)
 	return PW_CT_ESTABLISHED;
 }
 
+/*
+ * Connection slots (podwall/dos_kern_user.h, podwall.io/max-connections).
+ * pw_conn_take() takes one of ep_id's slots for a new flow: 0, or -1 if the
+ * pod is at its limit. The count goes up first and back down on refusal, so
+ * two CPUs racing for the last slot cannot both get it; a flow that arrives
+ * during that instant may be refused although a slot is about to be free.
+ */
+PW_INLINE int pw_conn_take(__u32 ep_id)
+{
+	struct pw_conn_count *c = bpf_map_lookup_elem(&pw_conns, &ep_id);
+	__u32 *limit = bpf_map_lookup_elem(&pw_conn_limit, &ep_id);
+	__s64 held;
+
+	if (!c)
+		return 0;
+	held = __sync_fetch_and_add(&c->live, 1);
+	if (limit && *limit && held >= (__s64)*limit) {
+		__sync_fetch_and_add(&c->live, -1);
+		return -1;
+	}
+	__sync_fetch_and_add(&c->taken_total, 1);
+	return 0;
+}
+
+/* Gives back a slot taken by pw_conn_take() that no entry ended up holding. */
+PW_INLINE void pw_conn_untake(__u32 ep_id)
+{
+	struct pw_conn_count *c = bpf_map_lookup_elem(&pw_conns, &ep_id);
+
+	if (c) {
+		__sync_fetch_and_add(&c->live, -1);
+		__sync_fetch_and_add(&c->released_total, 1);
+	}
+}
+
+/* Releases the slot entry v holds, if it still holds one: exactly once (xchg). */
+PW_INLINE void pw_conn_release(struct pw_ct_val *v, __u32 ep_id)
+{
+	if (__sync_lock_test_and_set(&v->conn_slot, 0))
+		pw_conn_untake(ep_id);
+}
+
+/* A revoked flow allowed again holds a slot again (over the limit if need be: it was live). */
+PW_INLINE void pw_conn_retake(struct pw_ct_val *v, __u32 ep_id)
+{
+	struct pw_conn_count *c;
+
+	if (__sync_lock_test_and_set(&v->conn_slot, 1))
+		return;
+	c = bpf_map_lookup_elem(&pw_conns, &ep_id);
+	if (c) {
+		__sync_fetch_and_add(&c->live, 1);
+		__sync_fetch_and_add(&c->taken_total, 1);
+	}
+}
+
 /* TCP flag combinations that never belong to a valid flow. */
 PW_INLINE int pw_tcp_flags_invalid(__u8 flags)
 {

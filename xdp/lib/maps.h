@@ -121,10 +121,10 @@ struct {
 
 /* Runtime configuration, set by the loader through skel->rodata. */
 const volatile __u8 pw_cfg_allow_host = 1;	   /* node -> its pods always allowed */
-const volatile __u32 pw_cfg_ct_syn_s = 60;	   /* TCP handshake */
-const volatile __u32 pw_cfg_ct_established_s = 21600; /* TCP established: 6 h */
-const volatile __u32 pw_cfg_ct_close_s = 10;	   /* TCP after FIN/RST */
-const volatile __u32 pw_cfg_ct_other_s = 60;	   /* UDP, SCTP, ICMP, other */
+const volatile __u32 pw_cfg_ct_syn_s = PW_CT_DEFAULT_SYN_S;
+const volatile __u32 pw_cfg_ct_established_s = PW_CT_DEFAULT_ESTABLISHED_S;
+const volatile __u32 pw_cfg_ct_close_s = PW_CT_DEFAULT_CLOSE_S;
+const volatile __u32 pw_cfg_ct_other_s = PW_CT_DEFAULT_OTHER_S;
 const volatile __u32 pw_cfg_events_per_sec = 2000; /* per CPU; 0 = no events */
 
 /* DoS guards of the uplink (xdp/lib/dos.h, podwall/dos_kern_user.h). */
@@ -266,3 +266,21 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_ips_used SEC(".maps");
+
+/* Per-pod connection counts (mmapable: user space corrects them with atomics). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_MAX_ENDPOINTS);
+	__type(key, __u32); /* endpoint id */
+	__type(value, struct pw_conn_count);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_MAX_ENDPOINTS);
+	__type(key, __u32);   /* endpoint id */
+	__type(value, __u32); /* podwall.io/max-connections; 0 = unlimited */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_conn_limit SEC(".maps");

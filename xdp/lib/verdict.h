@@ -111,7 +111,7 @@ __noinline int pw_decide(struct pw_flow *f, __u32 ep_id, __u32 ep_flags, __u32 d
 		struct pw_ct_key ct;
 		struct pw_frag_key frag;
 	} k = {};
-	struct pw_ct_val *v;
+	struct pw_ct_val *v, *old = NULL;
 	const __u32 *peer_addr;
 
 	if (!f || !d)
@@ -139,24 +139,34 @@ __noinline int pw_decide(struct pw_flow *f, __u32 ep_id, __u32 ep_flags, __u32 d
 	pw_ct_key_from(&k.ct, ep_id, f->family, dir, &f->t);
 	v = bpf_map_lookup_elem(&pw_ct, &k.ct);
 	if (v && pw_ct_expired(v, f->t.proto, now)) {
+		pw_conn_release(v, ep_id);
 		bpf_map_delete_elem(&pw_ct, &k.ct);
 		v = NULL;
 	}
 	/*
-	 * A fresh SYN from the side that did not open the flow, or on a revoked
-	 * flow, is a new flow: policy decides it afresh.
+	 * A fresh SYN from the side that did not open the flow, on a revoked
+	 * flow, or reusing the ports of a closing one, is a new flow: policy
+	 * and the pod's connection limit decide it afresh. The entry it
+	 * replaces gives its slot back only if it is replaced.
 	 */
 	if (v && f->t.proto == PW_IPPROTO_TCP &&
-	    (dir != v->origin_dir || (v->flags & PW_CT_F_REVOKED)) &&
-	    (f->tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN)
+	    (dir != v->origin_dir || (v->flags & PW_CT_F_REVOKED) ||
+	     v->state >= PW_CT_FIN_WAIT) &&
+	    (f->tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN) {
+		old = v;
 		v = NULL;
+	}
 	if (v) {
 		if (v->policy_epoch != epoch) {
 			if (pw_ct_revalidate(&k.ct, v, epoch, d)) {
 				v->flags |= PW_CT_F_REVOKED;
 				v->policy_epoch = epoch;
 				v->cookie = d->cookie;
+				/* A cut flow is no live connection of the pod. */
+				pw_conn_release(v, ep_id);
 			} else {
+				if (v->flags & PW_CT_F_REVOKED)
+					pw_conn_retake(v, ep_id);
 				v->flags &= ~PW_CT_F_REVOKED;
 			}
 		}
@@ -171,6 +181,9 @@ __noinline int pw_decide(struct pw_flow *f, __u32 ep_id, __u32 ep_flags, __u32 d
 		if (pw_ct_advance(v, f->t.proto, dir, f->tcp_flags) ||
 		    now - v->last_seen_ns > PW_CT_REFRESH_NS)
 			v->last_seen_ns = now;
+		/* Both sides said FIN, or one RST: the connection no longer counts. */
+		if (v->state == PW_CT_CLOSING || v->state == PW_CT_CLOSED)
+			pw_conn_release(v, ep_id);
 		d->reason = PW_REASON_ALLOW_ESTABLISHED;
 		d->cookie = v->cookie;
 		goto allowed;
@@ -199,11 +212,20 @@ __noinline int pw_decide(struct pw_flow *f, __u32 ep_id, __u32 ep_flags, __u32 d
 			.state = pw_ct_initial_state(f->t.proto, f->tcp_flags),
 			.origin_dir = dir,
 			.reason = res.reason,
+			.conn_slot = 1,
 		};
 
+		/* Allowed by policy, but the pod holds as many flows as it may. */
+		if (pw_conn_take(ep_id)) {
+			d->reason = PW_REASON_DROP_CONN_LIMIT;
+			return 0;
+		}
+		if (old)
+			pw_conn_release(old, ep_id);
 		if (bpf_map_update_elem(&pw_ct, &k.ct, &nv, BPF_ANY)) {
 			struct pw_stats *st = pw_stats_get();
 
+			pw_conn_untake(ep_id);
 			if (st)
 				st->ct_insert_fail_total++;
 		}

@@ -14,6 +14,12 @@
 
 #define PW_CT_MAX 262144
 
+/* Default timeouts in seconds (the objects' pw_cfg_ct_*_s; the loader may change established). */
+#define PW_CT_DEFAULT_SYN_S	    60	  /* TCP handshake */
+#define PW_CT_DEFAULT_ESTABLISHED_S 21600 /* TCP established: 6 h */
+#define PW_CT_DEFAULT_CLOSE_S	    10	  /* TCP after FIN/RST */
+#define PW_CT_DEFAULT_OTHER_S	    60	  /* UDP, SCTP, ICMP, other */
+
 /* TCP states. */
 #define PW_CT_SYN_SENT	  1 /* initiator's SYN seen */
 #define PW_CT_SYN_RECV	  2 /* responder's SYN-ACK seen */
@@ -56,7 +62,13 @@ struct pw_ct_val {
 	__u8 origin_dir;    /* PW_DIR_* of the flow's first packet */
 	__u8 reason;	    /* PW_REASON_ALLOW_* that admitted it */
 	__u8 flags;	    /* PW_CT_F_* */
-	__u32 pad;
+	/*
+	 * 1 while the flow holds one of its endpoint's connection slots
+	 * (pw_conns, podwall.io/max-connections). Whoever swaps it from 1 to 0
+	 * releases the slot, so a slot is released exactly once whichever
+	 * CPU closes, expires, revokes or replaces the flow.
+	 */
+	__u32 conn_slot;
 };
 PW_STATIC_ASSERT(sizeof(struct pw_ct_val) == 24, "pw_ct_val layout");
 

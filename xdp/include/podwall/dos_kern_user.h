@@ -179,6 +179,31 @@ struct pw_pod_bucket_key {
 PW_STATIC_ASSERT(sizeof(struct pw_pod_bucket_key) == 8, "pw_pod_bucket_key layout");
 
 #define PW_MAP_POD_LIMITS  "pw_pod_limits"
+
+/*
+ * Per-pod connection limit (podwall.io/max-connections). Every conntrack
+ * entry of an endpoint holds one slot of pw_conns[ep_id] while its flow is
+ * live, in both directions and for every protocol: a TCP connection until
+ * both sides sent FIN or one sent RST, other flows until they time out. A
+ * new flow that finds the pod's live count at pw_conn_limit[ep_id] is
+ * dropped with reason conn-limit and gets no conntrack entry.
+ *
+ * Slots are taken and released by the datapath with atomics (take on
+ * insertion; release on close, expiry, revocation, replacement). Entries
+ * can also leave without the datapath seeing it (LRU eviction, the control
+ * plane's sweep of expired entries): the sweep (pw_dos_ct_sweep) counts the
+ * slots still held and gives back the difference, never more (see there).
+ */
+struct pw_conn_count {
+	__s64 live;	       /* slots held now */
+	__u64 taken_total;     /* slots taken by the datapath, ever */
+	__u64 released_total;  /* slots released by the datapath, ever */
+	__u64 reclaimed_total; /* slots the sweep gave back (entries gone unseen) */
+};
+PW_STATIC_ASSERT(sizeof(struct pw_conn_count) == 32, "pw_conn_count layout");
+
+#define PW_MAP_CONNS	  "pw_conns"
+#define PW_MAP_CONN_LIMIT "pw_conn_limit"
 #define PW_MAP_POD_BUCKETS "pw_pod_buckets"
 
 /*

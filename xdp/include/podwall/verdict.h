@@ -29,6 +29,7 @@ enum pw_reason {
 	PW_REASON_DROP_BLOCKLISTED,	/* source on a blocklist */
 	PW_REASON_DROP_IPS_BLOCKED,	/* flow or source blocked by the IPS */
 	PW_REASON_DROP_CT_INVALID,	/* TCP packet that cannot start or continue a flow */
+	PW_REASON_DROP_CONN_LIMIT,	/* new flow over the pod's podwall.io/max-connections */
 	_PW_REASON_MAX,
 };
 
@@ -67,6 +68,7 @@ static const char *const pw_reason_names[] = {
 	[PW_REASON_DROP_BLOCKLISTED] = "blocklisted",
 	[PW_REASON_DROP_IPS_BLOCKED] = "ips-blocked",
 	[PW_REASON_DROP_CT_INVALID] = "ct-invalid",
+	[PW_REASON_DROP_CONN_LIMIT] = "conn-limit",
 };
 PW_STATIC_ASSERT(sizeof(pw_reason_names) / sizeof(pw_reason_names[0]) == _PW_REASON_MAX,
 		 "every reason needs a name");
