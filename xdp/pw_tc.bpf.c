@@ -45,7 +45,9 @@ static __always_inline int pw_tc_handle(struct __sk_buff *skb, __u8 dir)
 		d.reason = PW_REASON_DROP_RATE_LIMITED;
 
 	pw_count(ep_id, dir, d.reason, len);
-	if (pw_reason_is_drop(d.reason))
+	if (!pw_event_wanted(ep ? ep->flags : 0, d.reason))
+		; /* nobody logs it: not even a ring buffer write */
+	else if (pw_reason_is_drop(d.reason))
 		pw_event_emit(PW_EVENT_DROP, d.reason, dir, ep_id, ifindex, d.cookie, d.peer_id,
 			      &f, len);
 	else if (d.new_flow)

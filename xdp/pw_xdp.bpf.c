@@ -78,8 +78,9 @@ int pw_node_xdp(struct xdp_md *ctx)
 	if (pw_reason_is_drop(d.reason))
 		goto drop;
 	if (d.new_flow) {
-		pw_event_emit(PW_EVENT_VERDICT, d.reason, PW_DIR_INGRESS, ep_id, ctx->ingress_ifindex,
-			      d.cookie, d.peer_id, &f, len);
+		if (pw_event_wanted(ep->flags, d.reason))
+			pw_event_emit(PW_EVENT_VERDICT, d.reason, PW_DIR_INGRESS, ep_id,
+				      ctx->ingress_ifindex, d.cookie, d.peer_id, &f, len);
 		/*
 		 * pw_to_pod sees this flow as established: start its sampling
 		 * here, and let pw_to_pod copy the packets (this one too).
@@ -91,8 +92,9 @@ int pw_node_xdp(struct xdp_md *ctx)
 
 drop:
 	pw_count(ep_id, PW_DIR_INGRESS, d.reason, len);
-	pw_event_emit(PW_EVENT_DROP, d.reason, PW_DIR_INGRESS, ep_id, ctx->ingress_ifindex,
-		      d.cookie, d.peer_id, &f, len);
+	if (pw_event_wanted(ep ? ep->flags : 0, d.reason))
+		pw_event_emit(PW_EVENT_DROP, d.reason, PW_DIR_INGRESS, ep_id,
+			      ctx->ingress_ifindex, d.cookie, d.peer_id, &f, len);
 	pw_sample_xdp(ctx, &f, ep_id, d.reason, len);
 	return XDP_DROP;
 

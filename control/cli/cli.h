@@ -40,3 +40,5 @@ int do_inspect(int argc, char **argv); /* inspect_cmds.c */
 int do_dos(int argc, char **argv); /* dos_cmds.c */
 int do_blocklist(int argc, char **argv);
 int do_ratelimit(int argc, char **argv);
+int do_flows(int argc, char **argv); /* flows_cmds.c */
+int do_drops(int argc, char **argv);

@@ -82,6 +82,8 @@ static const struct pw_cmd top_cmds[] = {
 	{ "policy", do_policy, "compile, test and explain NetworkPolicies offline" },
 	{ "status", do_daemon_status, "podwalld: readiness, counts, epoch, source" },
 	{ "endpoints", do_daemon_endpoints, "podwalld: endpoints with their counters" },
+	{ "flows", do_flows, "podwalld: verdict records, recent or --follow" },
+	{ "drops", do_drops, "podwalld: top drop reasons, pods and policies" },
 	{ "rules", do_rules, "check Suricata-compatible rule files" },
 	{ "inspect", do_inspect, "run the inspector and signature engine on a pcap" },
 	{ "dos", do_dos, "uplink DoS guards: status" },

@@ -31,6 +31,8 @@
 #define MAX_CLIENTS	  128
 #define CLIENT_TIMEOUT_MS 10000
 #define MAX_REQUEST	  (1U << 20)
+/* A following client that lets this much pile up loses records (counted), never the loop. */
+#define STREAM_MAX_BUF (1U << 20)
 
 struct client {
 	struct pw_source src; /* first: the epoll pointer */
@@ -42,6 +44,11 @@ struct client {
 	size_t outlen, outpos;
 	long long deadline;
 	struct client *prev, *next;
+	/* Following the flow stream: the connection stays open, records are appended. */
+	bool stream;
+	json_t *sreq; /* the request: owns the filter's strings */
+	struct pw_flow_filter filter;
+	uint64_t lost; /* records not queued since the last notice */
 };
 
 static struct client *clients;
@@ -66,6 +73,7 @@ static void client_close(struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->d->nclients--;
+	json_decref(c->sreq);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -259,6 +267,25 @@ json_t *pw_daemon_handle(struct pw_daemon *d, json_t *req)
 		return do_status(d);
 	if (!strcmp(cmd, "endpoints"))
 		return do_endpoints(d);
+	if (!strcmp(cmd, "flows")) {
+		struct pw_flow_filter f;
+		json_int_t limit = json_integer_value(json_object_get(req, "limit"));
+
+		if (pw_flow_filter_parse(&f, req, err, sizeof(err)))
+			return err_resp(PW_API_E_INVALID, "%s", err);
+		if (limit <= 0 || limit > 4096)
+			limit = limit <= 0 ? 100 : 4096;
+		return json_pack("{s:b, s:o}", "ok", 1, "flows",
+				 pw_flowlog_recent(d, &f, (size_t)limit));
+	}
+	if (!strcmp(cmd, "drops")) {
+		json_int_t w = json_integer_value(json_object_get(req, "window"));
+		json_int_t top = json_integer_value(json_object_get(req, "top"));
+
+		if (w <= 0 || w > 86400)
+			return err_resp(PW_API_E_INVALID, "drops: window: 1..86400 seconds");
+		return pw_flowlog_drops(d, (unsigned int)w, top > 0 ? (size_t)top : 10);
+	}
 	if (!strcmp(cmd, "compiled")) {
 		/* History-independent compiled state, for comparing with an offline compile. */
 		json_t *c = pw_compiled_dump(d->db);
@@ -322,7 +349,106 @@ static void client_write(struct client *c)
 		}
 		c->outpos += (size_t)n;
 	}
+	if (c->stream && c->outpos == c->outlen) {
+		/* Drained: wait for more records, and notice a hang-up. */
+		c->outpos = c->outlen = 0;
+		if (pw_loop_mod(c->d, c->fd, EPOLLIN, &c->src))
+			client_close(c);
+		return;
+	}
 	client_close(c);
+}
+
+static int stream_append(struct client *c, const char *s, size_t len)
+{
+	char *t;
+
+	if (c->outlen - c->outpos + len > STREAM_MAX_BUF)
+		return -ENOBUFS;
+	if (c->outpos) {
+		memmove(c->out, c->out + c->outpos, c->outlen - c->outpos);
+		c->outlen -= c->outpos;
+		c->outpos = 0;
+	}
+	t = realloc(c->out, c->outlen + len + 1);
+	if (!t)
+		return -ENOMEM;
+	c->out = t;
+	memcpy(c->out + c->outlen, s, len);
+	c->outlen += len;
+	return 0;
+}
+
+void pw_api_publish(struct pw_daemon *d, json_t *rec)
+{
+	_cleanup_free_ char *line = NULL;
+	struct client *c, *next;
+
+	for (c = clients; c; c = next) {
+		bool idle;
+		char notice[64];
+
+		next = c->next;
+		if (!c->stream || !pw_flow_filter_match(&c->filter, rec))
+			continue;
+		if (!line) {
+			char *s = json_dumps(rec, JSON_COMPACT);
+
+			if (!s || asprintf(&line, "%s\n", s) < 0) {
+				free(s);
+				return;
+			}
+			free(s);
+		}
+		idle = c->outpos == c->outlen;
+		if (c->lost) {
+			int n = snprintf(notice, sizeof(notice), "{\"lost\":%llu}\n",
+					 (unsigned long long)c->lost);
+
+			if (!stream_append(c, notice, (size_t)n))
+				c->lost = 0;
+		}
+		if (c->lost || stream_append(c, line, strlen(line))) {
+			c->lost++;
+			d->stream_dropped++;
+			continue;
+		}
+		if (idle && !pw_loop_mod(d, c->fd, EPOLLIN | EPOLLOUT, &c->src))
+			client_write(c);
+	}
+}
+
+static void client_answer(struct client *c, json_t *resp);
+
+/* {"cmd": "flows", "follow": true, filters}: the answer, the recent records, then live ones. */
+static void stream_start(struct client *c, json_t *req)
+{
+	static const char ok[] = "{\"ok\":true,\"stream\":\"flows\"}\n";
+	char err[256];
+	json_t *recent, *r;
+	size_t i;
+
+	if (pw_flow_filter_parse(&c->filter, req, err, sizeof(err))) {
+		client_answer(c, err_resp(PW_API_E_INVALID, "%s", err));
+		return;
+	}
+	c->sreq = json_incref(req);
+	c->stream = true;
+	stream_append(c, ok, sizeof(ok) - 1);
+	recent = pw_flowlog_recent(c->d, &c->filter,
+				   (size_t)json_integer_value(json_object_get(req, "limit")));
+	json_array_foreach (recent, i, r) {
+		_cleanup_free_ char *s = json_dumps(r, JSON_COMPACT);
+
+		if (s && (stream_append(c, s, strlen(s)) || stream_append(c, "\n", 1)))
+			break;
+	}
+	json_decref(recent);
+	if (pw_loop_mod(c->d, c->fd, EPOLLIN | EPOLLOUT, &c->src)) {
+		client_close(c);
+		return;
+	}
+	client_write(c);
 }
 
 static void client_answer(struct client *c, json_t *resp)
@@ -337,7 +463,8 @@ static void client_answer(struct client *c, json_t *resp)
 	}
 	free(s);
 	c->outlen = strlen(c->out);
-	if (pw_loop_mod(c->d, c->fd, EPOLLOUT, &c->src)) {
+	c->outpos = 0;
+	if (pw_loop_mod(c->d, c->fd, c->stream ? EPOLLIN | EPOLLOUT : EPOLLOUT, &c->src)) {
 		client_close(c);
 		return;
 	}
@@ -352,6 +479,26 @@ static void client_event(struct pw_daemon *d, struct pw_source *s, uint32_t even
 	char *nl;
 
 	(void)d;
+	if (c->stream) {
+		char buf[256];
+		ssize_t n;
+
+		/* Whatever a follower sends is ignored; its hang-up ends the stream. */
+		if (events & (EPOLLERR | EPOLLHUP)) {
+			client_close(c);
+			return;
+		}
+		if (events & EPOLLIN) {
+			n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				client_close(c);
+				return;
+			}
+		}
+		if (events & EPOLLOUT)
+			client_write(c);
+		return;
+	}
 	if (c->out) {
 		client_write(c);
 		return;
@@ -405,7 +552,11 @@ static void client_event(struct pw_daemon *d, struct pw_source *s, uint32_t even
 			c, err_resp(PW_API_E_INVALID, "request: not a JSON object: %s", je.text));
 		return;
 	}
-	client_answer(c, pw_daemon_handle(c->d, req));
+	if (!strcmp(json_string_value(json_object_get(req, "cmd")) ?: "", "flows") &&
+	    json_is_true(json_object_get(req, "follow")))
+		stream_start(c, req);
+	else
+		client_answer(c, pw_daemon_handle(c->d, req));
 	json_decref(req);
 }
 
@@ -459,7 +610,7 @@ void pw_api_tick(struct pw_daemon *d)
 	(void)d;
 	for (; c; c = next) {
 		next = c->next;
-		if (now > c->deadline) {
+		if (!c->stream && now > c->deadline) {
 			pr_debug("api: client timed out");
 			client_close(c);
 		}

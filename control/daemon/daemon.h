@@ -40,7 +40,22 @@ struct pw_daemon_opts {
 	const char *dos_config; /* JSON settings of the uplink DoS guards (dos.c) */
 	const char *metrics_address; /* "ADDR:PORT" of /metrics, /healthz, /readyz; "off" */
 	bool metrics_per_pod;	     /* a pod label on the packet counters (cardinality!) */
+	/* Verdict logs (flowlog.c). */
+	int log_verdicts;	/* PW_LOGV_*: namespaces without the annotation */
+	bool audit;		/* enforcement of namespaces without the annotation */
+	const char *flow_log;	/* JSON lines, or NULL */
+	const char *flow_log_text; /* text lines, or NULL */
+	uint64_t flow_log_max_bytes; /* rotate past this size */
+	unsigned int flow_log_keep;  /* rotated files kept */
+	unsigned int flow_log_window_ms; /* dedup window */
 };
+
+/* Verdict log levels (podwall.io/log-verdicts). */
+enum { PW_LOGV_ALL, PW_LOGV_DENIED, PW_LOGV_NONE };
+#define PW_ANN_LOG_VERDICTS "podwall.io/log-verdicts"
+#define PW_ANN_ENFORCEMENT  "podwall.io/enforcement"
+/* The endpoint flags flowlog.c owns; sync.c owns READY. */
+#define PW_EP_F_OBSERVE_MASK (PW_EP_F_AUDIT | PW_EP_F_QUIET_ALLOWED | PW_EP_F_QUIET_DENIED)
 
 /* A local pod as the CNI plugin registered it. Slot ep_id of pw_daemon.eps. */
 struct pw_ep {
@@ -53,6 +68,8 @@ struct pw_ep {
 	int nips;
 	uint32_t identity; /* as last written to pw_endpoints */
 	bool ready;
+	uint32_t obs_flags; /* PW_EP_F_OBSERVE_MASK bits as last written */
+	uint8_t log_level;  /* PW_LOGV_* of its namespace */
 };
 
 struct pw_daemon {
@@ -86,6 +103,8 @@ struct pw_daemon {
 	int nclients;
 	long long last_tick_ms; /* CLOCK_MONOTONIC ms of the last 1 s tick (liveness) */
 	uint64_t http_requests;
+	uint64_t flowlog_records, flowlog_merged, flowlog_overflow, flowlog_bytes,
+		flowlog_rotations, flowlog_write_errors, stream_dropped;
 };
 
 /* Event-loop sources; the epoll data pointer points at one of these. */
@@ -125,6 +144,29 @@ void pw_metrics_stop(struct pw_daemon *d);
 bool pw_daemon_healthy(struct pw_daemon *d, char *why, size_t len);
 bool pw_daemon_readiness(struct pw_daemon *d, char *why, size_t len);
 long long pw_now_ms(void);
+
+/* flowlog.c: verdict records from the datapath's events. */
+struct pw_event;
+struct pw_flow_filter {
+	const char *ns, *pod, *verdict; /* NULL: any */
+};
+int pw_logv_parse(const char *s);
+const char *pw_logv_name(int level);
+int pw_flowlog_start(struct pw_daemon *d);
+void pw_flowlog_stop(struct pw_daemon *d);
+void pw_flowlog_event(struct pw_daemon *d, const struct pw_event *e);
+void pw_flowlog_metrics(struct pw_daemon *d, FILE *f);
+/* The endpoint's PW_EP_F_OBSERVE_MASK flags from its namespace's annotations. */
+uint32_t pw_observe_ep_flags(struct pw_daemon *d, struct pw_ep *ep);
+/* Rewrites the flags of endpoints whose namespace settings changed (each tick). */
+void pw_observe_sync(struct pw_daemon *d);
+int pw_flow_filter_parse(struct pw_flow_filter *f, json_t *req, char *err, size_t len);
+bool pw_flow_filter_match(const struct pw_flow_filter *f, json_t *r);
+json_t *pw_flowlog_recent(struct pw_daemon *d, const struct pw_flow_filter *f, size_t limit);
+json_t *pw_flowlog_drops(struct pw_daemon *d, unsigned int window_s, size_t top);
+char *pw_flow_text(json_t *r);
+/* api.c: sends a record to every client following the stream (borrowed). */
+void pw_api_publish(struct pw_daemon *d, json_t *rec);
 
 /* registry.c */
 int pw_registry_load(struct pw_daemon *d);

@@ -111,6 +111,8 @@ static int on_record(void *ctx, void *data, size_t len)
 		 e->type == PW_EVENT_VERDICT ? "verdict" : "drop", e->ep_id, e->ifindex,
 		 e->dir == PW_DIR_INGRESS ? "ingress" : "egress", pw_reason_name(e->reason),
 		 e->proto, e->peer_identity, e->cookie);
+	if (e->type == PW_EVENT_VERDICT || e->type == PW_EVENT_DROP)
+		pw_flowlog_event(d, e);
 	return 0;
 }
 
@@ -188,6 +190,7 @@ int pw_loop_run(struct pw_daemon *d)
 			d->tick_pending = false;
 			pw_api_tick(d);
 			pw_metrics_tick(d);
+			pw_observe_sync(d);
 			pw_registry_reap(d);
 			pw_daemon_dos_tick(d);
 		}

@@ -49,12 +49,49 @@ static void usage(FILE *f)
 		"                        serve /metrics, /healthz and /readyz over HTTP there\n"
 		"                        (default %s; \"off\" disables)\n"
 		"      --metrics-per-pod label the packet counters by pod too (one series per pod)\n"
+		"      --log-verdicts all|denied|none\n"
+		"                        verdict records of namespaces without the\n"
+		"                        podwall.io/log-verdicts annotation (default denied)\n"
+		"      --enforcement enforce|audit\n"
+		"                        of namespaces without podwall.io/enforcement (default\n"
+		"                        enforce; audit logs would-be drops as audit-denied)\n"
+		"      --flow-log FILE   verdict records as JSON lines\n"
+		"      --flow-log-text FILE  verdict records as text lines\n"
+		"      --flow-log-max-size SIZE  rotate a flow log past SIZE (k/M/G; default 10M)\n"
+		"      --flow-log-keep N rotated files kept (default 3)\n"
+		"      --flow-log-window MS  records of one flow merged within MS (default 1000)\n"
 		"  -f, --foreground      accepted for compatibility: always the case\n"
 		"      --uninstall       detach every pod and uplink, remove the pins and exit\n"
 		"  -v, --verbose         more logs (-vv: debug, libbpf too)\n"
 		"  -h, --help            this text\n",
 		PW_PIN_ROOT, PW_API_SOCKET_DEFAULT, PW_API_QUEUE_DIR_DEFAULT, STATE_DIR_DEFAULT,
 		METRICS_ADDRESS_DEFAULT);
+}
+
+/* A decimal number, with k/M/G (powers of 1024) if units, within [lo, hi]. */
+static int parse_num(const char *s, bool units, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	if (units && *end) {
+		const char *u = "kMGT", *p = strchr(u, *end);
+
+		if (!p || end[1])
+			return -EINVAL;
+		for (long i = 0; i <= p - u; i++)
+			v *= 1024;
+	} else if (*end) {
+		return -EINVAL;
+	}
+	if (v < lo || v > hi)
+		return -ERANGE;
+	*out = v;
+	return 0;
 }
 
 static int attach_uplinks(struct pw_daemon *d)
@@ -130,6 +167,7 @@ static void stop(struct pw_daemon *d)
 {
 	pw_api_close(d);
 	pw_metrics_stop(d);
+	pw_flowlog_stop(d);
 	pw_k8s_source_stop(d);
 	ring_buffer__free(d->rb);
 	for (size_t i = 1; i < PW_MAX_ENDPOINTS; i++)
@@ -157,6 +195,13 @@ int main(int argc, char **argv)
 		OPT_DOS_CONFIG,
 		OPT_METRICS_ADDRESS,
 		OPT_METRICS_PER_POD,
+		OPT_LOG_VERDICTS,
+		OPT_ENFORCEMENT,
+		OPT_FLOW_LOG,
+		OPT_FLOW_LOG_TEXT,
+		OPT_FLOW_LOG_MAX,
+		OPT_FLOW_LOG_KEEP,
+		OPT_FLOW_LOG_WINDOW,
 	};
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
@@ -170,6 +215,13 @@ int main(int argc, char **argv)
 		{ "dos-config", required_argument, NULL, OPT_DOS_CONFIG },
 		{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
 		{ "metrics-per-pod", no_argument, NULL, OPT_METRICS_PER_POD },
+		{ "log-verdicts", required_argument, NULL, OPT_LOG_VERDICTS },
+		{ "enforcement", required_argument, NULL, OPT_ENFORCEMENT },
+		{ "flow-log", required_argument, NULL, OPT_FLOW_LOG },
+		{ "flow-log-text", required_argument, NULL, OPT_FLOW_LOG_TEXT },
+		{ "flow-log-max-size", required_argument, NULL, OPT_FLOW_LOG_MAX },
+		{ "flow-log-keep", required_argument, NULL, OPT_FLOW_LOG_KEEP },
+		{ "flow-log-window", required_argument, NULL, OPT_FLOW_LOG_WINDOW },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "uninstall", no_argument, NULL, OPT_UNINSTALL },
 		{ "api-server", required_argument, NULL, OPT_API_SERVER },
@@ -196,6 +248,10 @@ int main(int argc, char **argv)
 	d.o.queue_dir = PW_API_QUEUE_DIR_DEFAULT;
 	d.o.state_dir = STATE_DIR_DEFAULT;
 	d.o.metrics_address = METRICS_ADDRESS_DEFAULT;
+	d.o.log_verdicts = PW_LOGV_DENIED;
+	d.o.flow_log_max_bytes = 10 << 20;
+	d.o.flow_log_keep = 3;
+	d.o.flow_log_window_ms = 1000;
 	while ((c = getopt_long(argc, argv, "m:n:P:s:q:S:u:Hfvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -278,6 +334,50 @@ int main(int argc, char **argv)
 		case OPT_METRICS_PER_POD:
 			d.o.metrics_per_pod = true;
 			break;
+		case OPT_LOG_VERDICTS:
+			c = pw_logv_parse(optarg);
+			if (c < 0) {
+				fprintf(stderr, "podwalld: --log-verdicts: all, denied or none\n");
+				return 2;
+			}
+			d.o.log_verdicts = c;
+			break;
+		case OPT_ENFORCEMENT:
+			if (strcmp(optarg, "enforce") && strcmp(optarg, "audit")) {
+				fprintf(stderr, "podwalld: --enforcement: enforce or audit\n");
+				return 2;
+			}
+			d.o.audit = !strcmp(optarg, "audit");
+			break;
+		case OPT_FLOW_LOG:
+			d.o.flow_log = optarg;
+			break;
+		case OPT_FLOW_LOG_TEXT:
+			d.o.flow_log_text = optarg;
+			break;
+		case OPT_FLOW_LOG_MAX:
+			if (parse_num(optarg, true, 4096, 1ULL << 40, &d.o.flow_log_max_bytes)) {
+				fprintf(stderr, "podwalld: --flow-log-max-size: 4k..1T\n");
+				return 2;
+			}
+			break;
+		case OPT_FLOW_LOG_KEEP:
+		case OPT_FLOW_LOG_WINDOW: {
+			uint64_t v;
+
+			if (parse_num(optarg, false, c == OPT_FLOW_LOG_KEEP ? 0 : 1,
+				      c == OPT_FLOW_LOG_KEEP ? 100 : 60000, &v)) {
+				fprintf(stderr, "podwalld: --%s: %s\n",
+					c == OPT_FLOW_LOG_KEEP ? "flow-log-keep" : "flow-log-window",
+					c == OPT_FLOW_LOG_KEEP ? "0..100 files" : "1..60000 ms");
+				return 2;
+			}
+			if (c == OPT_FLOW_LOG_KEEP)
+				d.o.flow_log_keep = (unsigned int)v;
+			else
+				d.o.flow_log_window_ms = (unsigned int)v;
+			break;
+		}
 		case 'v':
 			verbose++;
 			break;
@@ -309,8 +409,8 @@ int main(int argc, char **argv)
 	}
 	d.syncing = pw_k8s_source_wanted(&d.o);
 
-	err = start(&d) ?: pw_daemon_dos_start(&d) ?: pw_loop_setup(&d) ?: pw_metrics_start(&d) ?:
-		pw_k8s_source_start(&d) ?: pw_api_listen(&d);
+	err = start(&d) ?: pw_daemon_dos_start(&d) ?: pw_loop_setup(&d) ?: pw_flowlog_start(&d) ?:
+		pw_metrics_start(&d) ?: pw_k8s_source_start(&d) ?: pw_api_listen(&d);
 	if (!err) {
 		d.ready = true;
 		pr_info("ready: node %s, %s, socket %s", d.o.node_name,

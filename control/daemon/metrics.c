@@ -264,6 +264,7 @@ static char *metrics_text(struct pw_daemon *d, size_t *len)
 	write_state(d, f);
 	write_events(d, f);
 	write_dos(d, f);
+	pw_flowlog_metrics(d, f);
 	for (size_t i = 0; i < nwriters; i++)
 		writers[i].fn(d, f, writers[i].ctx);
 	if (fclose(f)) {

@@ -147,10 +147,11 @@ int pw_sync_endpoint(struct pw_daemon *d, struct pw_ep *ep)
 	}
 	/* Last: READY tells the datapath that everything above is in place. */
 	rec.identity = v->identity;
-	rec.flags = PW_EP_F_READY;
+	rec.flags = PW_EP_F_READY | pw_observe_ep_flags(d, ep);
 	err = pw_dp_endpoint_put(d->dp, ep->host_ifindex, &rec);
 	if (err)
 		return pr_err_r(err, "endpoint record of %s/%s", ep->ns, ep->pod);
+	ep->obs_flags = rec.flags & PW_EP_F_OBSERVE_MASK;
 	ep->identity = v->identity;
 	ep->ready = true;
 	return 0;

@@ -803,6 +803,35 @@ static void test_events(void)
 	ASSERT_GE(ring_buffer__consume(rb), 1, "a verdict record");
 	ASSERT_EQ(ev.type, PW_EVENT_VERDICT, "verdict type");
 	ASSERT_EQ(ev.cookie, CK_B_TCP80, "cookie names the allow rule");
+
+	/* podwall.io/log-verdicts: denied -> no record of allowed flows, drops still. */
+	set_endpoint(if_a, EP_A, ID_A, PW_EP_F_READY | PW_EP_F_QUIET_ALLOWED);
+	p = tcp4(B4, A4, 59002, 80, PW_TCP_SYN);
+	TO_A("quiet-allowed: allowed", &p, TC_ACT_OK, PW_REASON_ALLOW_POLICY);
+	ASSERT_EQ(ring_buffer__consume(rb), 0, "quiet-allowed: no verdict record");
+	p = tcp4(B4, A4, 59003, 22, PW_TCP_SYN);
+	TO_A("quiet-allowed: denied", &p, TC_ACT_SHOT, PW_REASON_DROP_POLICY_INGRESS);
+	ASSERT_EQ(ring_buffer__consume(rb), 1, "quiet-allowed: the drop record");
+	/* none -> nothing at all, while the verdicts and counters stay the same. */
+	set_endpoint(if_a, EP_A, ID_A, PW_EP_F_READY | PW_EP_F_QUIET_ALLOWED | PW_EP_F_QUIET_DENIED);
+	p = tcp4(B4, A4, 59004, 22, PW_TCP_SYN);
+	TO_A("quiet: denied", &p, TC_ACT_SHOT, PW_REASON_DROP_POLICY_INGRESS);
+	p = tcp4(B4, A4, 59005, 80, PW_TCP_SYN);
+	TO_A("quiet: allowed", &p, TC_ACT_OK, PW_REASON_ALLOW_POLICY);
+	ASSERT_EQ(ring_buffer__consume(rb), 0, "quiet: no record");
+	/* Audit: the would-be drop is a verdict record with its own reason and the rule. */
+	set_endpoint(if_a, EP_A, ID_A, PW_EP_F_READY | PW_EP_F_AUDIT | PW_EP_F_QUIET_ALLOWED);
+	memset(&ev, 0, sizeof(ev));
+	p = tcp4(B4, A4, 59006, 22, PW_TCP_SYN);
+	TO_A("audit: deny rule passes", &p, TC_ACT_OK, PW_REASON_ALLOW_AUDIT);
+	ASSERT_EQ(ring_buffer__consume(rb), 1, "audit: one record despite quiet-allowed");
+	ASSERT_EQ(ev.type, PW_EVENT_VERDICT, "audit: verdict type");
+	ASSERT_EQ(ev.reason, PW_REASON_ALLOW_AUDIT, "audit: reason audit-denied");
+	ASSERT_EQ(ev.cookie, CK_DENY_22, "audit: cookie names the deny rule");
+	set_endpoint(if_a, EP_A, ID_A, PW_EP_F_READY | PW_EP_F_AUDIT | PW_EP_F_QUIET_DENIED);
+	p = tcp4(B4, A4, 59007, 22, PW_TCP_SYN);
+	TO_A("audit, quiet-denied: passes", &p, TC_ACT_OK, PW_REASON_ALLOW_AUDIT);
+	ASSERT_EQ(ring_buffer__consume(rb), 0, "audit, quiet-denied: no record");
 	ring_buffer__free(rb);
 }
 

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Observability end to end, with the real daemon, the real CNI chain and real
-# traffic in a private world (see lib.sh): the metrics and health endpoint.
+# traffic in a private world (see lib.sh): the metrics and health endpoint,
+# verdict records (dedup, policy and rule, matching policy explain), their
+# log files and live stream, per-namespace log levels, audit mode, a flood.
 #
 # Environment: PODWALLD, PODWALLCTL, PW_CNI_PLUGIN; V=1 shows the daemon's log.
 set -u
@@ -91,5 +93,159 @@ stop_daemon
 check "--metrics-address with a bad value: exit 2 naming the flag" eval \
 	'"$PODWALLD" --metrics-address nonsense 2>&1 | grep -q "metrics-address";
 	 [ "${PIPESTATUS[0]}" = 2 ]'
+
+# ---- verdict records -----------------------------------------------------------
+FLOWS_J=$TMP/flows.json
+FLOWS_T=$TMP/flows.txt
+flows() { "$PODWALLCTL" flows -j --limit 4096 "$@"; }
+nflows() { flows "$@" | jq length; }
+ns_set() { # ns_set "annotations" : rewrite the demo Namespace, wait for the flags (1 s tick)
+	ns_manifest demo "$1" | put_manifest 00-ns.yaml && sleep 1.5
+}
+check "podwalld with flow logs (JSON and text, 2 s window)" \
+	start_daemon --manifests "$MAN" --flow-log "$FLOWS_J" --flow-log-text "$FLOWS_T" \
+		--flow-log-window 2000 --flow-log-max-size 64k --flow-log-keep 2
+WAIT_S=10 wait_for eval '[ "$(http_code /readyz)" = 200 ]'
+# Three SYNs of one flow (same source port) inside the window: one record, count 3.
+for i in 1 2 3; do
+	ip netns exec "$NS_PREFIX-c" timeout 0.3 nc -p 40001 -w 1 "${IP[b]}" 8080 </dev/null \
+		>/dev/null 2>&1
+done
+has_denied() { [ "$(nflows --pod demo/b --verdict denied)" -ge 1 ]; }
+check "c -> b denied: a record appears once the window closes" wait_for has_denied
+sleep 2.5 # a second window, to see that nothing else comes
+rec=$(flows --pod demo/b --verdict denied)
+diag "record: $(jq -c '.[0]' <<<"$rec")"
+check "exactly one record for the flow, count 3" \
+	jqok 'length == 1 and .[0].count == 3' <<<"$rec"
+check "the record names node, pod, direction, 5-tuple, verdict and reason" jqok \
+	--arg c "${IP[c]}" --arg b "${IP[b]}" '.[0] | .node == "pwd-node" and
+	 .namespace == "demo" and .pod == "b" and .direction == "ingress" and .proto == "tcp" and
+	 .src == $c and .sport == 40001 and .dst == $b and .dport == 8080 and
+	 .verdict == "denied" and .reason == "policy-denied-ingress" and .policy == null and
+	 (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))' <<<"$rec"
+explain=$("$PODWALLCTL" policy explain -f "$MAN" --from demo/c --to demo/b --port 8080 -j)
+diag "explain: $(jq -c .ingress <<<"$explain")"
+check "the record's why is policy explain's for the same flow (default deny)" \
+	test "$(jq -r '.[0].why' <<<"$rec")" = "$(jq -r .ingress.why <<<"$explain")"
+check "... which names the selecting policy" \
+	test "$(jq -r '.[0].why' <<<"$rec")" = \
+		"default deny: selected by demo/server-ingress, no rule allows"
+check "default level (denied): the allowed a -> b is not recorded" \
+	eval 'can a b && sleep 2.5 && [ "$(nflows --verdict allowed)" = 0 ]'
+check "JSON log: one line per record, each parses, with the record" eval \
+	'jq -s -e "length >= 1 and all(.[]; .reason != null) and
+		any(.[]; .pod == \"b\" and .count == 3)" "$FLOWS_J" >/dev/null'
+check "text log: the record as a line" \
+	grep -q "demo/b ingress tcp ${IP[c]}:40001 -> ${IP[b]}:8080 denied policy-denied-ingress x3 default deny" "$FLOWS_T"
+
+# log-verdicts: all -> allowed flows too, with the policy and rule that allowed them.
+check "demo annotated log-verdicts: all" ns_set '"podwall.io/log-verdicts": all'
+can a b
+ip netns exec "$NS_PREFIX-c" timeout 1 nc -w 1 "${IP[b]}" 7070 </dev/null >/dev/null 2>&1
+has_allowed() { [ "$(nflows --pod demo/b --verdict allowed)" -ge 2 ]; }
+check "allowed a -> b:8080 and c -> b:7070 recorded" wait_for has_allowed
+rec=$(flows --pod demo/b --verdict allowed)
+r8080=$(jq -c '[.[] | select(.dport == 8080)][0]' <<<"$rec")
+r7070=$(jq -c '[.[] | select(.dport == 7070)][0]' <<<"$rec")
+diag "8080: $r8080"
+ex8080=$("$PODWALLCTL" policy explain -f "$MAN" --from demo/a --to demo/b --port 8080 -j)
+ex7070=$("$PODWALLCTL" policy explain -f "$MAN" --from demo/c --to demo/b --port 7070 -j)
+check "a -> b:8080 names demo/server-ingress ingress rule 0, as policy explain does" eval \
+	'jqok ".policy == {\"namespace\":\"demo\",\"name\":\"server-ingress\",\"direction\":\"ingress\",\"rule\":0} and .reason == \"allow-policy\"" <<<"$r8080" &&
+	 [ "$(jq -r .why <<<"$r8080")" = "$(jq -r .ingress.why <<<"$ex8080")" ] &&
+	 [ "$(jq -r .ingress.rule.index <<<"$ex8080")" = 0 ]'
+check "c -> b:7070 names rule 1, as policy explain does" eval \
+	'[ "$(jq -r .policy.rule <<<"$r7070")" = 1 ] &&
+	 [ "$(jq -r .why <<<"$r7070")" = "$(jq -r .ingress.why <<<"$ex7070")" ]'
+
+# The live stream.
+"$PODWALLCTL" flows --follow -j --pod demo/b --verdict denied >"$TMP/follow.out" 2>&1 &
+FOLLOW=$!
+PIDS+=($FOLLOW)
+sleep 0.3
+syn_once c b 9090
+streamed() { jq -e -s 'any(.[]; .dport == 9090 and .verdict == "denied")' "$TMP/follow.out" \
+	>/dev/null 2>&1; }
+check "flows --follow streams the new denied record" wait_for streamed
+check "... and only what matches its filter" \
+	jq -e -s 'all(.[]; .pod == "b" and .verdict == "denied")' "$TMP/follow.out"
+kill "$FOLLOW" 2>/dev/null
+check "the daemon stays responsive after a follower left" eval '"$PODWALLCTL" status -j >/dev/null'
+
+dr=$("$PODWALLCTL" drops -j --window 5m)
+diag "drops: $(jq -c . <<<"$dr")"
+check "drops: policy-denied-ingress on top, demo/b among the pods, the default deny named" \
+	jqok '.reasons[0].name == "policy-denied-ingress" and .packets >= 4 and
+	 any(.pods[]; .name == "demo/b") and
+	 any(.policies[]; .name | test("default deny: selected by demo/server-ingress"))' <<<"$dr"
+
+# ---- audit mode --------------------------------------------------------------------
+check "demo annotated enforcement: audit" \
+	ns_set '"podwall.io/enforcement": audit, "podwall.io/log-verdicts": denied'
+check "audit: c -> b passes" can c b
+has_audit() { [ "$(nflows --pod demo/b --verdict audit-denied)" -ge 1 ]; }
+check "audit: recorded as audit-denied" wait_for has_audit
+rec=$(flows --pod demo/b --verdict audit-denied)
+check "audit: reason audit-denied, why names the default deny it would have been" \
+	jqok '.[0].reason == "audit-denied" and
+	 (.[0].why | test("default deny: selected by demo/server-ingress"))' <<<"$rec"
+check "audit: metrics count audit-denied under allowed" eval \
+	'[ "$(metric "podwall_packets_total{namespace=\"demo\",direction=\"ingress\",reason=\"audit-denied\",verdict=\"allowed\"}")" -gt 0 ]'
+check "back to enforce: c -> b denied again (no restart)" \
+	eval 'ns_set "\"podwall.io/enforcement\": enforce" && cannot c b'
+
+# log-verdicts: none -> the datapath writes nothing for demo.
+check "demo annotated log-verdicts: none" ns_set '"podwall.io/log-verdicts": none'
+sent0=$(metric podwall_datapath_events_sent_total)
+n0=$(nflows)
+for p in 9001 9002 9003; do syn_once c b $p; done
+can a b
+sleep 2.5
+check "none: no record, and no event left the datapath" eval \
+	'[ "$(nflows)" = "$n0" ] && [ "$(metric podwall_datapath_events_sent_total)" = "$sent0" ]'
+check "none: the drops are still counted" eval \
+	'[ "$(metric "podwall_packets_total{namespace=\"demo\",direction=\"ingress\",reason=\"policy-denied-ingress\",verdict=\"dropped\"}")" -gt "$denied_m" ]'
+
+# ---- a flood of distinct denied flows ------------------------------------------------
+check "demo back to log-verdicts: denied" ns_set '"podwall.io/log-verdicts": denied'
+sent0=$(metric podwall_datapath_events_sent_total)
+recs0=$(metric podwall_flow_log_records_total)
+ip netns exec "$NS_PREFIX-c" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + 4
+n = 0
+while time.time() < end:
+	for p in range(1024, 65535, 7):
+		try:
+			s.sendto(b"x", (sys.argv[1], p))
+		except OSError:
+			pass
+		n += 1
+		if n % 5000 == 0 and time.time() >= end:
+			break
+print(n)' "${IP[b]}" >"$TMP/flood.n" 2>/dev/null &
+FLOOD=$!
+PIDS+=($FLOOD)
+sleep 1
+t0=$(date +%s%N)
+check "flood: podwalld answers status meanwhile" eval 'timeout 5 "$PODWALLCTL" status -j >/dev/null'
+diag "status during the flood: $((($(date +%s%N) - t0) / 1000000)) ms"
+check "flood: /healthz answers meanwhile" test "$(http_code /healthz)" = 200
+wait "$FLOOD"
+sleep 2.5
+sent=$(( $(metric podwall_datapath_events_sent_total) - sent0 ))
+recs=$(( $(metric podwall_flow_log_records_total) - recs0 ))
+supp=$(metric podwall_datapath_events_suppressed_total)
+diag "flood: $(cat "$TMP/flood.n") packets sent; $sent events, $supp suppressed in all; $recs records"
+check "flood: the datapath held events back (per-CPU rate)" test "$supp" -gt 0
+check "flood: records <= events (<= rate x CPUs x seconds)" eval \
+	'[ "$recs" -le "$sent" ] && [ "$sent" -le $((2000 * $(nproc) * 8)) ]'
+size=$(cat "$FLOWS_J"* | wc -c)
+diag "flood: JSON logs $(ls "$FLOWS_J"* | wc -l) file(s), $size bytes"
+check "flood: the JSON log rotated, at most 2 kept, total bounded" eval \
+	'[ -f "$FLOWS_J.1" ] && [ ! -e "$FLOWS_J.3" ] && [ "$size" -le $((3 * 65536 + 4096)) ]'
+stop_daemon
 
 finish

@@ -80,3 +80,11 @@ PW_ALWAYS_INLINE void pw_event_emit(__u8 type, __u8 reason, __u8 dir, __u32 ep_i
 	if (st)
 		st->events_sent_total++;
 }
+
+/* Whether anyone logs this verdict of an endpoint with flags ep_flags (0: no endpoint). */
+PW_INLINE int pw_event_wanted(__u32 ep_flags, __u32 reason)
+{
+	if (pw_reason_is_drop(reason) || reason == PW_REASON_ALLOW_AUDIT)
+		return !(ep_flags & PW_EP_F_QUIET_DENIED);
+	return !(ep_flags & PW_EP_F_QUIET_ALLOWED);
+}

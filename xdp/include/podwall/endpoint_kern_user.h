@@ -13,6 +13,13 @@
 #define PW_EP_F_READY (1U << 0)
 /* Enforcement for this endpoint is audit-only: would-be drops pass. */
 #define PW_EP_F_AUDIT (1U << 1)
+/*
+ * Verdict logging is off for this endpoint (podwall.io/log-verdicts): no event
+ * records for allowed new flows (QUIET_ALLOWED), or for drops and audit-denied
+ * flows (QUIET_DENIED). Counters are kept regardless.
+ */
+#define PW_EP_F_QUIET_ALLOWED (1U << 2)
+#define PW_EP_F_QUIET_DENIED  (1U << 3)
 
 struct pw_endpoint {
 	__u32 ep_id;	/* 1..PW_MAX_ENDPOINTS-1: key of pw_policy, index of counters */
