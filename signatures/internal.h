@@ -137,6 +137,7 @@ struct pw_sig_rule {
 	uint32_t sid, gid, rev;
 	int priority;
 	char *msg, *classtype;
+	char *metadata; /* "key value" pairs, one per line, for drop policies */
 	const char *class_desc;
 
 	struct sm *sms;

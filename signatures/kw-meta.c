@@ -89,6 +89,37 @@ static int kw_classtype(struct kw_ctx *ctx, const char *name, char *v)
 	return 0;
 }
 
+/*
+ * metadata: comma-separated "key value" pairs, kept (trimmed, one per line)
+ * for drop policies that select rules by metadata; matching ignores them.
+ */
+static int kw_metadata(struct kw_ctx *ctx, const char *name, char *v)
+{
+	size_t old = ctx->r->metadata ? strlen(ctx->r->metadata) : 0;
+	char *tok, *save = NULL, *m;
+
+	(void)name;
+	m = realloc(ctx->r->metadata, old + strlen(v) + 2);
+	if (!m)
+		return -ENOMEM;
+	ctx->r->metadata = m;
+	m[old] = 0;
+	for (tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *e;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		e = tok + strlen(tok);
+		while (e > tok && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = 0;
+		if (!*tok)
+			continue;
+		strcat(m, tok);
+		strcat(m, "\n");
+	}
+	return 0;
+}
+
 /* Kept for eve only; they do not change matching. */
 static int kw_ignore(struct kw_ctx *ctx, const char *name, char *v)
 {
@@ -110,6 +141,6 @@ const struct kw_def pw_kw_meta[] = {
 	{ "msg", kw_msg, true },	   { "sid", kw_sid, true },
 	{ "rev", kw_rev, true },	   { "gid", kw_gid, true },
 	{ "priority", kw_priority, true }, { "classtype", kw_classtype, true },
-	{ "metadata", kw_ignore, true },   { "reference", kw_ignore, true },
+	{ "metadata", kw_metadata, true },   { "reference", kw_ignore, true },
 	{ "target", kw_target, true },	   { 0 },
 };

@@ -252,6 +252,7 @@ static void rule_free(struct pw_sig_rule *r)
 	free(r->dp.e);
 	free(r->msg);
 	free(r->classtype);
+	free(r->metadata);
 	free(r);
 }
 

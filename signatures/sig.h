@@ -162,6 +162,16 @@ int pw_sig_add_rule(struct pw_sig_set *s, const char *line, const char *file, in
 /** Loads a .rules file; rejects are recorded, never fatal. Returns loaded count or -errno. */
 int pw_sig_load_file(struct pw_sig_set *s, const char *path);
 
+/**
+ * pw_sig_drop_policy_load() - turns the alert rules a drop policy file selects
+ * (by sid, gid:sid, classtype:, metadata:, re: on msg; see policy.c) into
+ * drop rules, like suricata-update's drop.conf. Before pw_sig_compile().
+ * Returns how many rules changed, or -errno with "file:line: why" in err.
+ */
+int pw_sig_drop_policy_load(struct pw_sig_set *s, const char *path, char *err, size_t errlen);
+/** One selector line of a drop policy; returns rules changed or -errno (why in err). */
+int pw_sig_drop_policy_line(struct pw_sig_set *s, const char *line, char *err, size_t errlen);
+
 /** Builds the prefilter databases. Must be called once after loading, before matching. */
 int pw_sig_compile(struct pw_sig_set *s);
 

@@ -111,6 +111,27 @@ static void print_k8s(json_t *k8s)
 	}
 }
 
+/* The live inspector's counters (ips.c in the daemon). */
+static void print_ips(json_t *ips)
+{
+	if (!json_is_true(json_object_get(ips, "enabled"))) {
+		printf("ips:        off\n");
+		return;
+	}
+	printf("ips:        %s mode, %lld rules\n", s_or(ips, "mode", "-"),
+	       (long long)num(ips, "rules"));
+	printf("  samples:  %lld read (%lld flow, %lld drop); datapath sent %lld, "
+	       "suppressed %lld, lost %lld\n",
+	       (long long)num(ips, "samples"), (long long)num(ips, "flow_samples"),
+	       (long long)num(ips, "drop_samples"), (long long)num(ips, "samples_sent"),
+	       (long long)num(ips, "samples_suppressed"), (long long)num(ips, "samples_lost"));
+	printf("  alerts:   %lld; blocks %lld (errors %lld), flow blocks in place %lld\n",
+	       (long long)num(ips, "alerts"), (long long)num(ips, "blocks"),
+	       (long long)num(ips, "block_errors"), (long long)num(ips, "flow_blocks"));
+	printf("  captured: %lld packets (errors %lld)\n", (long long)num(ips, "captured"),
+	       (long long)num(ips, "capture_errors"));
+}
+
 int do_daemon_status(int argc, char **argv)
 {
 	struct daemon_opts o;
@@ -137,6 +158,7 @@ int do_daemon_status(int argc, char **argv)
 	printf("source:     %s\n", s_or(r, "source", "-"));
 	printf("pin root:   %s\n", s_or(r, "pin_root", "-"));
 	printf("last error: %s\n", s_or(r, "last_error", "none"));
+	print_ips(json_object_get(r, "ips"));
 	print_k8s(json_object_get(r, "k8s"));
 	json_decref(r);
 	return 0;

@@ -89,6 +89,7 @@ static const struct pw_cmd top_cmds[] = {
 	{ "dos", do_dos, "uplink DoS guards: status" },
 	{ "blocklist", do_blocklist, "uplink blocklist: add, del, list" },
 	{ "ratelimit", do_ratelimit, "per-source rate limits and SYN guard: set, off, list" },
+	{ "captures", do_captures, "pcap files of blocked flows, per pod" },
 	{ 0 },
 };
 

@@ -136,7 +136,7 @@ static json_t *do_status(struct pw_daemon *d)
 	else
 		snprintf(src, sizeof(src), "none");
 	return json_pack("{s:b, s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, "
-			 "s:{s:I, s:I, s:I}, s:o}",
+			 "s:{s:I, s:I, s:I}, s:o, s:o}",
 			 "ok", 1, "ready", ready, "reason",
 			 ready ? "" : d->syncing ? "initial sync" : (d->not_ready_reason ?: "starting"),
 			 "node",
@@ -146,7 +146,7 @@ static json_t *do_status(struct pw_daemon *d)
 			 src, "pin_root", pw_datapath_pin_root(d->dp), "last_error", d->last_error,
 			 "events", "verdict", (json_int_t)d->events_verdict, "drop",
 			 (json_int_t)d->events_drop, "other", (json_int_t)d->events_other, "k8s",
-			 pw_k8s_source_status(d));
+			 pw_k8s_source_status(d), "ips", pw_daemon_ips_status(d));
 }
 
 static json_t *counters_json(struct pw_daemon *d, uint32_t ep_id, int dir)

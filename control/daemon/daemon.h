@@ -23,6 +23,33 @@
 struct ring_buffer;
 struct pw_k8s_client;
 
+/* What the capture writes (--capture): PW_IPS_CAP_* */
+#define PW_IPS_CAP_POLICY (1U << 0) /* policy-denied packets */
+#define PW_IPS_CAP_IPS	  (1U << 1) /* packets of IPS-blocked flows and sources */
+#define PW_IPS_CAP_DOS	  (1U << 2) /* uplink DoS and pod rate-limit drops */
+#define PW_IPS_CAP_OTHER  (1U << 3) /* not-ready, malformed, fragments, ct-invalid */
+#define PW_IPS_CAP_ALERTS (1U << 4) /* the sampled packets of flows that raised an alert */
+
+#define PW_DAEMON_MAX_RULE_FILES 32
+
+/* The live inspector and capture (ips.c). */
+struct pw_ips_opts {
+	const char *rules[PW_DAEMON_MAX_RULE_FILES];
+	int nrules;
+	const char *drop_policy, *classification, *home_net, *eve;
+	bool ips_mode; /* drop/reject verdicts block in the datapath (else alert only) */
+	bool block_src; /* block the source address (blocklist) rather than the flow */
+	uint32_t block_ttl_s; /* 0: until removed */
+	const char *capture_dir;
+	uint32_t capture; /* PW_IPS_CAP_* */
+	uint64_t capture_file_bytes, capture_total;
+	unsigned int capture_files;
+	uint32_t sample_pkts, sample_bytes, sample_flow_cap, sample_rate;
+	bool sample_hold;
+	uint32_t flow_idle_s;
+	size_t max_flows;
+};
+
 struct pw_daemon_opts {
 	const char *manifests; /* NULL: no manifest source */
 	/* Kubernetes API source (control/k8s/api_source.c): any of these selects it. */
@@ -48,6 +75,7 @@ struct pw_daemon_opts {
 	uint64_t flow_log_max_bytes; /* rotate past this size */
 	unsigned int flow_log_keep;  /* rotated files kept */
 	unsigned int flow_log_window_ms; /* dedup window */
+	struct pw_ips_opts ips;
 };
 
 /* Verdict log levels (podwall.io/log-verdicts). */
@@ -76,6 +104,7 @@ struct pw_daemon {
 	struct pw_daemon_opts o;
 	struct pw_datapath *dp;
 	struct pw_dos *dos;
+	struct pw_ips *ips; /* NULL: no rules and no capture */
 	struct pw_policy_db *db;
 	struct pw_ep eps[PW_MAX_ENDPOINTS]; /* index = endpoint id; 0 unused */
 
@@ -167,6 +196,12 @@ json_t *pw_flowlog_drops(struct pw_daemon *d, unsigned int window_s, size_t top)
 char *pw_flow_text(json_t *r);
 /* api.c: sends a record to every client following the stream (borrowed). */
 void pw_api_publish(struct pw_daemon *d, json_t *rec);
+/* The live inspector and capture (ips.c): a worker thread fed by pw_samples. */
+struct pw_ips;
+int pw_daemon_ips_start(struct pw_daemon *d);
+void pw_daemon_ips_stop(struct pw_daemon *d);
+void pw_daemon_ips_tick(struct pw_daemon *d);
+json_t *pw_daemon_ips_status(struct pw_daemon *d);
 
 /* registry.c */
 int pw_registry_load(struct pw_daemon *d);

@@ -193,6 +193,7 @@ int pw_loop_run(struct pw_daemon *d)
 			pw_observe_sync(d);
 			pw_registry_reap(d);
 			pw_daemon_dos_tick(d);
+			pw_daemon_ips_tick(d);
 		}
 	}
 	return 0;

@@ -14,11 +14,60 @@
 #include <bpf/libbpf.h>
 
 #include "api.h"
+#include "cleanup.h"
 #include "daemon.h"
 #include "log.h"
 
 #define STATE_DIR_DEFAULT "/run/podwall"
 #define METRICS_ADDRESS_DEFAULT "127.0.0.1:9464"
+#define EVE_DEFAULT "/var/log/podwall/eve.json"
+#define CAPTURE_DIR_DEFAULT "/var/lib/podwall/captures"
+
+/* A number within [min, max] for flag name, or -1 (after saying why). */
+static long long num_arg(const char *name, const char *v, long long min, long long max)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max) {
+		fprintf(stderr, "podwalld: --%s: a number in %lld..%lld, not \"%s\"\n", name, min,
+			max, v);
+		return -1;
+	}
+	return n;
+}
+
+static int capture_kinds(const char *v, uint32_t *out)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} kinds[] = { { "policy", PW_IPS_CAP_POLICY }, { "ips", PW_IPS_CAP_IPS },
+		      { "dos", PW_IPS_CAP_DOS },       { "other", PW_IPS_CAP_OTHER },
+		      { "alerts", PW_IPS_CAP_ALERTS }, { "none", 0 } };
+	char buf[256], *tok, *save = NULL;
+
+	*out = 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(kinds); i++)
+			if (!strcmp(tok, kinds[i].name))
+				break;
+		if (i == ARRAY_SIZE(kinds)) {
+			fprintf(stderr,
+				"podwalld: --capture: unknown kind \"%s\" (policy, ips, dos, other, "
+				"alerts, none)\n",
+				tok);
+			return -1;
+		}
+		*out |= kinds[i].bit;
+	}
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -60,12 +109,35 @@ static void usage(FILE *f)
 		"      --flow-log-max-size SIZE  rotate a flow log past SIZE (k/M/G; default 10M)\n"
 		"      --flow-log-keep N rotated files kept (default 3)\n"
 		"      --flow-log-window MS  records of one flow merged within MS (default 1000)\n"
+		"\nIntrusion prevention (sampled flows through the signature engine):\n"
+		"      --rules FILE      Suricata-compatible rules (repeatable); enables inspection\n"
+		"      --ips-mode MODE   ids: alert only (default); ips: drop/reject rules block\n"
+		"      --drop-policy FILE  alert rules to treat as drop: sid, gid:sid,\n"
+		"                        classtype:NAME, metadata:KEY VALUE, re:REGEX per line\n"
+		"      --classification FILE  classification.config (classtype -> priority)\n"
+		"      --home-net CIDRS  $HOME_NET of the rules (default: RFC 1918 ranges)\n"
+		"      --eve FILE        eve.json alert log, appended (default %s)\n"
+		"      --block-by WHAT   flow (default) or src: the source address, with a TTL\n"
+		"      --block-ttl S     how long a block lasts, 0 = until removed (default 600)\n"
+		"      --sample-packets N  first packets sampled per flow and direction (16)\n"
+		"      --sample-bytes N  ... and at most these bytes per direction (65536)\n"
+		"      --sample-flow-cap N  bytes after which a flow under inspection is no\n"
+		"                        longer sampled (1048576); 0 = until released\n"
+		"      --no-sample-hold  sample only the first packets, not until inspected\n"
+		"      --sample-rate N   samples per second per CPU (5000)\n"
+		"      --flow-idle S     the inspector ends flows idle this long (30)\n"
+		"      --capture KINDS   pcap of: policy,ips,dos,other,alerts, or none\n"
+		"                        (default with --rules: ips,alerts; else none)\n"
+		"      --capture-dir DIR per-pod pcap files (default %s)\n"
+		"      --capture-file-size BYTES  rotate past this size (8388608)\n"
+		"      --capture-files N files kept per pod (5)\n"
+		"      --capture-total BYTES  cap of the whole directory (268435456)\n\n"
 		"  -f, --foreground      accepted for compatibility: always the case\n"
 		"      --uninstall       detach every pod and uplink, remove the pins and exit\n"
 		"  -v, --verbose         more logs (-vv: debug, libbpf too)\n"
 		"  -h, --help            this text\n",
 		PW_PIN_ROOT, PW_API_SOCKET_DEFAULT, PW_API_QUEUE_DIR_DEFAULT, STATE_DIR_DEFAULT,
-		METRICS_ADDRESS_DEFAULT);
+		METRICS_ADDRESS_DEFAULT, EVE_DEFAULT, CAPTURE_DIR_DEFAULT);
 }
 
 /* A decimal number, with k/M/G (powers of 1024) if units, within [lo, hi]. */
@@ -165,6 +237,7 @@ static int start(struct pw_daemon *d)
 
 static void stop(struct pw_daemon *d)
 {
+	pw_daemon_ips_stop(d);
 	pw_api_close(d);
 	pw_metrics_stop(d);
 	pw_flowlog_stop(d);
@@ -202,6 +275,25 @@ int main(int argc, char **argv)
 		OPT_FLOW_LOG_MAX,
 		OPT_FLOW_LOG_KEEP,
 		OPT_FLOW_LOG_WINDOW,
+		OPT_RULES,
+		OPT_IPS_MODE,
+		OPT_DROP_POLICY,
+		OPT_CLASSIFICATION,
+		OPT_HOME_NET,
+		OPT_EVE,
+		OPT_BLOCK_BY,
+		OPT_BLOCK_TTL,
+		OPT_SAMPLE_PACKETS,
+		OPT_SAMPLE_BYTES,
+		OPT_SAMPLE_FLOW_CAP,
+		OPT_NO_SAMPLE_HOLD,
+		OPT_SAMPLE_RATE,
+		OPT_FLOW_IDLE,
+		OPT_CAPTURE,
+		OPT_CAPTURE_DIR,
+		OPT_CAPTURE_FILE_SIZE,
+		OPT_CAPTURE_FILES,
+		OPT_CAPTURE_TOTAL,
 	};
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
@@ -222,6 +314,25 @@ int main(int argc, char **argv)
 		{ "flow-log-max-size", required_argument, NULL, OPT_FLOW_LOG_MAX },
 		{ "flow-log-keep", required_argument, NULL, OPT_FLOW_LOG_KEEP },
 		{ "flow-log-window", required_argument, NULL, OPT_FLOW_LOG_WINDOW },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "ips-mode", required_argument, NULL, OPT_IPS_MODE },
+		{ "drop-policy", required_argument, NULL, OPT_DROP_POLICY },
+		{ "classification", required_argument, NULL, OPT_CLASSIFICATION },
+		{ "home-net", required_argument, NULL, OPT_HOME_NET },
+		{ "eve", required_argument, NULL, OPT_EVE },
+		{ "block-by", required_argument, NULL, OPT_BLOCK_BY },
+		{ "block-ttl", required_argument, NULL, OPT_BLOCK_TTL },
+		{ "sample-packets", required_argument, NULL, OPT_SAMPLE_PACKETS },
+		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
+		{ "sample-flow-cap", required_argument, NULL, OPT_SAMPLE_FLOW_CAP },
+		{ "no-sample-hold", no_argument, NULL, OPT_NO_SAMPLE_HOLD },
+		{ "sample-rate", required_argument, NULL, OPT_SAMPLE_RATE },
+		{ "flow-idle", required_argument, NULL, OPT_FLOW_IDLE },
+		{ "capture", required_argument, NULL, OPT_CAPTURE },
+		{ "capture-dir", required_argument, NULL, OPT_CAPTURE_DIR },
+		{ "capture-file-size", required_argument, NULL, OPT_CAPTURE_FILE_SIZE },
+		{ "capture-files", required_argument, NULL, OPT_CAPTURE_FILES },
+		{ "capture-total", required_argument, NULL, OPT_CAPTURE_TOTAL },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "uninstall", no_argument, NULL, OPT_UNINSTALL },
 		{ "api-server", required_argument, NULL, OPT_API_SERVER },
@@ -240,7 +351,9 @@ int main(int argc, char **argv)
 		.epfd = -1, .sigfd = -1, .tickfd = -1, .debouncefd = -1, .inofd = -1, .listenfd = -1
 	};
 	char host[256] = "";
-	bool uninstall = false;
+	bool uninstall = false, capture_set = false;
+	struct pw_ips_opts *io = &d.o.ips;
+	long long n;
 	int c, verbose = 0, err;
 
 	d.o.pin_root = PW_PIN_ROOT;
@@ -252,6 +365,15 @@ int main(int argc, char **argv)
 	d.o.flow_log_max_bytes = 10 << 20;
 	d.o.flow_log_keep = 3;
 	d.o.flow_log_window_ms = 1000;
+	io->eve = EVE_DEFAULT;
+	io->capture_dir = CAPTURE_DIR_DEFAULT;
+	io->block_ttl_s = 600;
+	io->sample_pkts = 16;
+	io->sample_bytes = 65536;
+	io->sample_flow_cap = 1 << 20;
+	io->sample_hold = true;
+	io->sample_rate = 5000;
+	io->flow_idle_s = 30;
 	while ((c = getopt_long(argc, argv, "m:n:P:s:q:S:u:Hfvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -378,6 +500,96 @@ int main(int argc, char **argv)
 				d.o.flow_log_window_ms = (unsigned int)v;
 			break;
 		}
+		case OPT_RULES:
+			if (io->nrules == PW_DAEMON_MAX_RULE_FILES) {
+				fprintf(stderr, "podwalld: at most %d rule files\n",
+					PW_DAEMON_MAX_RULE_FILES);
+				return 2;
+			}
+			io->rules[io->nrules++] = optarg;
+			break;
+		case OPT_IPS_MODE:
+			if (strcmp(optarg, "ids") && strcmp(optarg, "ips")) {
+				fprintf(stderr, "podwalld: --ips-mode: ids or ips\n");
+				return 2;
+			}
+			io->ips_mode = !strcmp(optarg, "ips");
+			break;
+		case OPT_DROP_POLICY:
+			io->drop_policy = optarg;
+			break;
+		case OPT_CLASSIFICATION:
+			io->classification = optarg;
+			break;
+		case OPT_HOME_NET:
+			io->home_net = optarg;
+			break;
+		case OPT_EVE:
+			io->eve = optarg;
+			break;
+		case OPT_BLOCK_BY:
+			if (strcmp(optarg, "flow") && strcmp(optarg, "src")) {
+				fprintf(stderr, "podwalld: --block-by: flow or src\n");
+				return 2;
+			}
+			io->block_src = !strcmp(optarg, "src");
+			break;
+		case OPT_BLOCK_TTL:
+			if ((n = num_arg("block-ttl", optarg, 0, 30 * 86400)) < 0)
+				return 2;
+			io->block_ttl_s = (uint32_t)n;
+			break;
+		case OPT_SAMPLE_PACKETS:
+			if ((n = num_arg("sample-packets", optarg, 0, 1000000)) < 0)
+				return 2;
+			io->sample_pkts = (uint32_t)n;
+			break;
+		case OPT_SAMPLE_BYTES:
+			if ((n = num_arg("sample-bytes", optarg, 0, UINT32_MAX)) < 0)
+				return 2;
+			io->sample_bytes = (uint32_t)n;
+			break;
+		case OPT_SAMPLE_FLOW_CAP:
+			if ((n = num_arg("sample-flow-cap", optarg, 0, UINT32_MAX)) < 0)
+				return 2;
+			io->sample_flow_cap = (uint32_t)n;
+			break;
+		case OPT_NO_SAMPLE_HOLD:
+			io->sample_hold = false;
+			break;
+		case OPT_SAMPLE_RATE:
+			if ((n = num_arg("sample-rate", optarg, 1, 10000000)) < 0)
+				return 2;
+			io->sample_rate = (uint32_t)n;
+			break;
+		case OPT_FLOW_IDLE:
+			if ((n = num_arg("flow-idle", optarg, 1, 86400)) < 0)
+				return 2;
+			io->flow_idle_s = (uint32_t)n;
+			break;
+		case OPT_CAPTURE:
+			if (capture_kinds(optarg, &io->capture))
+				return 2;
+			capture_set = true;
+			break;
+		case OPT_CAPTURE_DIR:
+			io->capture_dir = optarg;
+			break;
+		case OPT_CAPTURE_FILE_SIZE:
+			if ((n = num_arg("capture-file-size", optarg, 4096, 1LL << 40)) < 0)
+				return 2;
+			io->capture_file_bytes = (uint64_t)n;
+			break;
+		case OPT_CAPTURE_FILES:
+			if ((n = num_arg("capture-files", optarg, 1, 100000)) < 0)
+				return 2;
+			io->capture_files = (unsigned int)n;
+			break;
+		case OPT_CAPTURE_TOTAL:
+			if ((n = num_arg("capture-total", optarg, 4096, 1LL << 50)) < 0)
+				return 2;
+			io->capture_total = (uint64_t)n;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -408,9 +620,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	d.syncing = pw_k8s_source_wanted(&d.o);
+	if (!capture_set && io->nrules)
+		io->capture = PW_IPS_CAP_IPS | PW_IPS_CAP_ALERTS;
+	/* The default places' parents; a directory given by flag is the operator's to create. */
+	if (!strcmp(io->eve, EVE_DEFAULT) && io->nrules)
+		mkdir("/var/log/podwall", 0700);
+	if (!strcmp(io->capture_dir, CAPTURE_DIR_DEFAULT) && io->capture)
+		mkdir("/var/lib/podwall", 0700);
 
-	err = start(&d) ?: pw_daemon_dos_start(&d) ?: pw_loop_setup(&d) ?: pw_flowlog_start(&d) ?:
-		pw_metrics_start(&d) ?: pw_k8s_source_start(&d) ?: pw_api_listen(&d);
+	err = start(&d) ?: pw_daemon_dos_start(&d) ?: pw_daemon_ips_start(&d) ?:
+		pw_loop_setup(&d) ?: pw_flowlog_start(&d) ?: pw_metrics_start(&d) ?:
+		pw_k8s_source_start(&d) ?: pw_api_listen(&d);
 	if (!err) {
 		d.ready = true;
 		pr_info("ready: node %s, %s, socket %s", d.o.node_name,

@@ -72,7 +72,10 @@ struct pkt {
 
 struct insp {
 	struct pw_sig_set *set;
+	struct pw_inspect_opts opts; /* o points here */
 	const struct pw_inspect_opts *o;
+	struct pw_inspect_stats own_st; /* st points here unless the caller gave one */
+	bool own_eve; /* eve was opened here (eve_path), not given (eve_file) */
 	struct pw_inspect_stats *st;
 	FILE *eve;
 	struct flow **hash;
@@ -696,6 +699,7 @@ static void on_hit(const struct pw_sig_hit *h, void *ud)
 	bool blocking = h->action == PW_SIG_DROP || h->action == PW_SIG_REJECT;
 	struct eve_ctx e = { x->in, x->flow, x->unit, x->pcap_cnt, x->o->iface };
 	struct app_unit pu = { 0 };
+	bool logged, hooked;
 	json_t *rec;
 
 	if (h->action == PW_SIG_PASS) {
@@ -715,11 +719,14 @@ static void on_hit(const struct pw_sig_hit *h, void *ud)
 		if (x->flow && !pw_sig_rule_is_stateless(h->rule))
 			x->flow->dropped = true;
 	}
-	if (x->alerts_this_pkt >= (int)x->o->alerts_per_packet)
-		return;
-	x->alerts_this_pkt++;
-	x->st->alerts++;
-	if (!x->eve)
+	logged = x->alerts_this_pkt < (int)x->o->alerts_per_packet;
+	if (logged) {
+		x->alerts_this_pkt++;
+		x->st->alerts++;
+	}
+	/* A block always reaches the hook, logged or not: it must be enforced. */
+	hooked = x->o->on_alert && (logged || (blocking && x->o->simulate_ips));
+	if (!hooked && (!logged || !x->eve))
 		return;
 	/* A packet alert on an HTTP flow names the transaction in progress, as Suricata does. */
 	if (!x->unit && x->flow && x->flow->app == PW_APP_HTTP) {
@@ -734,9 +741,28 @@ static void on_hit(const struct pw_sig_hit *h, void *ud)
 			e.unit = &pu;
 		}
 	}
-	rec = eve_alert(&e, h, blocking && x->o->simulate_ips);
-	json_dumpf(rec, x->eve, JSON_COMPACT);
-	fputc('\n', x->eve);
+	rec = logged ? eve_alert(&e, h, blocking && x->o->simulate_ips) : NULL;
+	if (hooked) {
+		struct pw_inspect_alert a = {
+			.hit = h,
+			.blocking = blocking && x->o->simulate_ips,
+			.stateless = pw_sig_rule_is_stateless(h->rule),
+			.family = x->in->family,
+			.proto = x->in->l4proto,
+			.src = x->in->src,
+			.dst = x->in->dst,
+			.sport = x->in->sport,
+			.dport = x->in->dport,
+			.to_server = x->in->to_server,
+			.ts_usec = x->in->ts_usec,
+		};
+
+		x->o->on_alert(&a, rec, x->o->ud);
+	}
+	if (rec && x->eve) {
+		json_dumpf(rec, x->eve, JSON_COMPACT);
+		fputc('\n', x->eve);
+	}
 	json_decref(rec);
 }
 
@@ -1009,97 +1035,170 @@ static void packet(struct insp *x, const struct pkt *p)
 	bbuf_free(&data);
 }
 
+void pw_inspector_free(struct pw_inspector **xp)
+{
+	struct insp *x = (struct insp *)*xp;
+
+	if (!x)
+		return;
+	/* The end: close-delimited bodies and half-parsed messages still count. */
+	x->pk = NULL;
+	while (x->lru_tail) {
+		struct flow *f = x->lru_tail;
+
+		flow_end(x, f);
+		flow_remove(x, f);
+	}
+	for (int i = 0; i < DEFRAG_SLOTS; i++)
+		free(x->df.slot[i].data);
+	free(x->df.out);
+	if (x->eve && x->own_eve)
+		fclose(x->eve);
+	else if (x->eve)
+		fflush(x->eve);
+	dpi_free(&x->dpi);
+	free(x->hash);
+	free(x);
+	*xp = NULL;
+}
+
+int pw_inspector_new(struct pw_inspector **out, struct pw_sig_set *s,
+		     const struct pw_inspect_opts *o, struct pw_inspect_stats *st)
+{
+	struct insp *x = calloc(1, sizeof(*x));
+	int err;
+
+	if (!x)
+		return -ENOMEM;
+	x->set = s;
+	x->opts = *o;
+	x->o = &x->opts;
+	x->st = st ?: &x->own_st;
+	memset(x->st, 0, sizeof(*x->st));
+	if (!x->opts.max_flows)
+		x->opts.max_flows = DEFAULT_MAX_FLOWS;
+	if (!x->opts.stream_depth)
+		x->opts.stream_depth = DEFAULT_STREAM_DEPTH;
+	if (!x->opts.alerts_per_packet)
+		x->opts.alerts_per_packet = ALERTS_PER_PACKET;
+	x->max_flows = x->opts.max_flows;
+	x->has_tcp_pkt = pw_sig_has_proto(s, PW_SIG_P_TCP_PKT);
+	x->hash = calloc(HASH_BUCKETS, sizeof(*x->hash));
+	if (!x->hash) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (x->opts.eve_file) {
+		x->eve = x->opts.eve_file;
+	} else if (x->opts.eve_path) {
+		x->eve = fopen(x->opts.eve_path, "w");
+		if (!x->eve) {
+			err = pr_err_r(-errno, "%s", x->opts.eve_path);
+			goto fail;
+		}
+		x->own_eve = true;
+	}
+	if (x->opts.ndpi && (err = dpi_new(&x->dpi)))
+		goto fail;
+	*out = (struct pw_inspector *)x;
+	return 0;
+fail:
+	pw_inspector_free((struct pw_inspector **)&x);
+	return err;
+}
+
+int pw_inspector_packet(struct pw_inspector *ix, int dlt, const uint8_t *d, size_t caplen,
+			uint64_t ts_usec)
+{
+	struct insp *x = (struct insp *)ix;
+	struct pkt p;
+	int drc;
+
+	x->pcap_cnt++;
+	x->st->packets++;
+	x->st->bytes += caplen;
+	x->ts = ts_usec;
+	x->df.now = x->ts;
+	drc = decode(dlt, &p, &x->df, d, caplen);
+	if (drc > 0)
+		return 0;
+	if (drc) {
+		x->st->decode_errors++;
+		return -EINVAL;
+	}
+	if (p.tunneled) {
+		struct pkt op = { .family = p.outer.family,
+				  .proto = p.outer.proto,
+				  .l3 = p.outer.l3,
+				  .l3len = p.outer.l3len,
+				  .icmp_type = -1,
+				  .icmp_code = -1 };
+
+		memcpy(op.src, p.outer.src, 16);
+		memcpy(op.dst, p.outer.dst, 16);
+		op.payload = p.outer.l3; /* no payload: the inner packet is inspected itself */
+		packet(x, &op);
+	}
+	packet(x, &p);
+	x->pk = NULL;
+	return x->block || (x->flow && x->flow->dropped);
+}
+
+size_t pw_inspector_expire(struct pw_inspector *ix, uint64_t now_usec, uint64_t idle_usec)
+{
+	struct insp *x = (struct insp *)ix;
+	size_t n = 0;
+
+	x->pk = NULL;
+	while (x->lru_tail && x->lru_tail->last_usec + idle_usec < now_usec) {
+		struct flow *f = x->lru_tail;
+
+		flow_end(x, f);
+		flow_remove(x, f);
+		n++;
+	}
+	if (x->eve)
+		fflush(x->eve);
+	return n;
+}
+
+size_t pw_inspector_flow_count(const struct pw_inspector *ix)
+{
+	return ((const struct insp *)ix)->nflows;
+}
+
 int pw_inspect_pcap(struct pw_sig_set *s, const char *pcap_path, const struct pw_inspect_opts *o,
 		    struct pw_inspect_stats *st)
 {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	struct pw_inspect_opts opts = *o;
-	struct insp x = { .set = s, .o = &opts, .st = st };
+	struct pw_inspector *x = NULL;
 	struct pcap_pkthdr *h;
 	const u_char *d;
+	uint64_t n = 0;
 	pcap_t *pc;
-	int dlt, rc, err = 0;
+	int dlt, rc, err;
 
 	memset(st, 0, sizeof(*st));
-	if (!opts.max_flows)
-		opts.max_flows = DEFAULT_MAX_FLOWS;
-	if (!opts.stream_depth)
-		opts.stream_depth = DEFAULT_STREAM_DEPTH;
-	if (!opts.alerts_per_packet)
-		opts.alerts_per_packet = ALERTS_PER_PACKET;
-	x.max_flows = opts.max_flows;
-	x.has_tcp_pkt = pw_sig_has_proto(s, PW_SIG_P_TCP_PKT);
 	pc = pcap_open_offline(pcap_path, errbuf);
 	if (!pc) {
 		pr_err("%s: %s", pcap_path, errbuf);
 		return -EINVAL;
 	}
 	dlt = pcap_datalink(pc);
-	x.hash = calloc(HASH_BUCKETS, sizeof(*x.hash));
-	if (!x.hash) {
+	err = pw_inspector_new(&x, s, o, st);
+	if (err) {
 		pcap_close(pc);
-		return -ENOMEM;
+		return err;
 	}
-	if (opts.eve_path) {
-		x.eve = fopen(opts.eve_path, "w");
-		if (!x.eve) {
-			err = pr_err_r(-errno, "%s", opts.eve_path);
-			goto out;
-		}
-	}
-	if (opts.ndpi && (err = dpi_new(&x.dpi)))
-		goto out;
 	while ((rc = pcap_next_ex(pc, &h, &d)) == 1) {
-		struct pkt p;
-		int drc;
-
-		x.pcap_cnt++;
-		st->packets++;
-		st->bytes += h->caplen;
-		x.ts = (uint64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-		x.df.now = x.ts;
-		drc = decode(dlt, &p, &x.df, d, h->caplen);
-		if (drc > 0)
-			continue;
-		if (drc) {
-			st->decode_errors++;
-			continue;
-		}
-		if (p.tunneled) {
-			struct pkt op = { .family = p.outer.family,
-					  .proto = p.outer.proto,
-					  .l3 = p.outer.l3,
-					  .l3len = p.outer.l3len,
-					  .icmp_type = -1,
-					  .icmp_code = -1 };
-
-			memcpy(op.src, p.outer.src, 16);
-			memcpy(op.dst, p.outer.dst, 16);
-			op.payload =
-				p.outer.l3; /* no payload: the inner packet is inspected itself */
-			packet(&x, &op);
-		}
-		packet(&x, &p);
+		n++;
+		pw_inspector_packet(x, dlt, d, h->caplen,
+				    (uint64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec);
 	}
 	if (rc == -1)
 		pr_err("%s: %s (stopping at packet %" PRIu64 ")", pcap_path, pcap_geterr(pc),
-		       x.pcap_cnt + 1);
-	/* End of capture: close-delimited bodies and half-parsed messages still count. */
-	x.pk = NULL;
-	while (x.lru_tail) {
-		struct flow *f = x.lru_tail;
-
-		flow_end(&x, f);
-		flow_remove(&x, f);
-	}
-out:
-	for (int i = 0; i < DEFRAG_SLOTS; i++)
-		free(x.df.slot[i].data);
-	free(x.df.out);
-	if (x.eve)
-		fclose(x.eve);
-	dpi_free(&x.dpi);
-	free(x.hash);
+		       n + 1);
+	pw_inspector_free(&x);
 	pcap_close(pc);
-	return err;
+	return 0;
 }
