@@ -8,9 +8,10 @@ BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev meson ninja-build pkg
 	libjansson-dev libyaml-dev libnl-3-dev libnl-route-3-dev libpcap-dev
 	libvectorscan-dev libpcre2-dev libndpi-dev libcurl4-openssl-dev libmicrohttpd-dev"
 # Tests: the real reference CNI plugins, netns tooling, traffic peers, JSON in
-# shell tests, tshark to check generated packets, xdp-tools for the benchmark peer.
+# shell tests, tshark to check generated packets, xdp-tools and ndpiReader (libndpi-bin)
+# for the benchmark peers.
 TEST="containernetworking-plugins iproute2 iputils-ping netcat-openbsd socat jq tshark
-	xdp-tools util-linux procps python3-yaml openssl curl python3"
+	xdp-tools util-linux procps python3-yaml openssl curl python3 libndpi-bin"
 
 missing=()
 for p in $BUILD $TEST; do

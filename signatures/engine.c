@@ -329,12 +329,13 @@ static bool header_match(const struct pw_sig_rule *r, const struct pw_sig_input 
 
 	if (!proto_match(r, in))
 		return false;
-	if (addr_match(&r->src, in->family, in->src) && addr_match(&r->dst, in->family, in->dst) &&
-	    port_match(&r->sp, ports, in->sport) && port_match(&r->dp, ports, in->dport))
+	/* Ports first: a compare or two, where address lists walk prefixes and host tables. */
+	if (port_match(&r->sp, ports, in->sport) && port_match(&r->dp, ports, in->dport) &&
+	    addr_match(&r->src, in->family, in->src) && addr_match(&r->dst, in->family, in->dst))
 		return true;
-	return r->bidir && addr_match(&r->src, in->family, in->dst) &&
-	       addr_match(&r->dst, in->family, in->src) && port_match(&r->sp, ports, in->dport) &&
-	       port_match(&r->dp, ports, in->sport);
+	return r->bidir && port_match(&r->sp, ports, in->dport) &&
+	       port_match(&r->dp, ports, in->sport) && addr_match(&r->src, in->family, in->dst) &&
+	       addr_match(&r->dst, in->family, in->src);
 }
 
 /* ---- payload ---- */
@@ -858,9 +859,15 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 						s->cand_list[j++];
 		s->ncand = m;
 	}
+	/* header-only rules: once per flow direction and unit view (see pw_sig_flow.iponly_done) */
+	uint8_t view = f && !in->app_only ? 1u << ((in->to_server ? 0 : 1) + (in->raw_view ? 2 : 0)) : 0;
+	bool skip_iponly = view && (f->iponly_done & view);
+
 	for (size_t k = 0; k < s->ncand; k++) {
 		const struct pw_sig_rule *r = s->rules[s->order[s->merge[k]]];
 
+		if (r->iponly && skip_iponly)
+			continue;
 		if (!rule_match(r, in, f))
 			continue;
 		if (r->iponly && !iponly_once(r, in, f, s->niponly))
@@ -871,6 +878,8 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 		if (nhits < sizeof(hits) / sizeof(hits[0]))
 			hits[nhits++] = r;
 	}
+	if (view)
+		f->iponly_done |= view;
 	/* Report in action order; a pass stops everything below it. */
 	for (int rank = 0; rank < _PW_SIG_ACTION_MAX; rank++) {
 		int a = s->custom_order ? (int)s->order_of[rank] : rank;

@@ -118,6 +118,12 @@ struct pw_sig_flow {
 	size_t nbits, capbits;
 	uint8_t *iponly_fired; /* bit per rule index per direction, lazily sized */
 	size_t iponly_len;
+	/*
+	 * IP-only rules already evaluated, per direction and unit view (bit
+	 * to_client + 2 * raw_view): a flow's header does not change, so they
+	 * are evaluated on the first packet unit of each only.
+	 */
+	uint8_t iponly_done;
 };
 
 void pw_sig_flow_reset(struct pw_sig_flow *f);

@@ -191,20 +191,22 @@ static int open_file(struct pw_capture *c, struct cap_file *f)
 
 static struct cap_file *get_file(struct pw_capture *c, const char *name)
 {
-	struct cap_file *f = NULL, *lru = &c->f[0];
+	int slot = -1, lru = 0;
+	struct cap_file *f;
 
 	for (int i = 0; i < MAX_OPEN; i++) {
 		if (c->f[i].dump && !strcmp(c->f[i].name, name))
 			return &c->f[i];
-		if (!c->f[i].dump && !f)
-			f = &c->f[i];
-		if (c->f[i].last_use < lru->last_use)
-			lru = &c->f[i];
+		if (!c->f[i].dump && slot < 0)
+			slot = i;
+		if (c->f[i].last_use < c->f[lru].last_use)
+			lru = i;
 	}
-	if (!f) {
-		close_file(lru);
-		f = lru;
+	if (slot < 0) {
+		close_file(&c->f[lru]);
+		slot = lru;
 	}
+	f = &c->f[slot];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	/* A restart goes on after the files already there, never appending to them. */

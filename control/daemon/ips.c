@@ -388,6 +388,41 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* /metrics: the inspector's and the capture's counters, and the datapath's sample counters. */
+static void write_metrics(struct pw_daemon *d, FILE *f, void *ctx)
+{
+	struct pw_ips *x = d->ips;
+	struct pw_stats st = {};
+
+	(void)ctx;
+	if (!x)
+		return;
+	pw_dp_stats_read(d->dp, &st);
+	pw_metric_u64(f, "podwall_ips_samples_sent_total", "counter",
+		      "Packets the datapath copied to the inspector (pw_samples).",
+		      st.samples_sent_total);
+	pw_metric_u64(f, "podwall_ips_samples_suppressed_total", "counter",
+		      "Samples not taken: over the per-CPU sample rate.",
+		      st.samples_suppressed_total);
+	pw_metric_u64(f, "podwall_ips_samples_lost_total", "counter",
+		      "Samples lost: the ring buffer was full (the inspector fell behind).",
+		      st.samples_lost_total);
+	pw_metric_u64(f, "podwall_ips_samples_read_total", "counter",
+		      "Samples the inspector read.", x->samples);
+	pw_metric_u64(f, "podwall_ips_alerts_total", "counter", "Alerts written to eve.json.",
+		      x->alerts);
+	pw_metric_u64(f, "podwall_ips_blocks_total", "counter",
+		      "Flows or sources the IPS blocked in the datapath.", x->blocks);
+	pw_metric_u64(f, "podwall_ips_block_errors_total", "counter",
+		      "Blocks the datapath maps refused (full).", x->block_errors);
+	pw_metric_u64(f, "podwall_ips_flows", "gauge", "Flows in the inspector's table.",
+		      x->insp ? pw_inspector_flow_count(x->insp) : 0);
+	pw_metric_u64(f, "podwall_capture_packets_total", "counter",
+		      "Packets written to capture files.", x->captured);
+	pw_metric_u64(f, "podwall_capture_errors_total", "counter",
+		      "Packets that could not be written to a capture file.", x->capture_errors);
+}
+
 /* ---- setup, called from the event loop ---- */
 
 static int load_rules(struct pw_ips *x)
@@ -540,6 +575,12 @@ int pw_daemon_ips_start(struct pw_daemon *d)
 	epoll_ctl(x->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	d->ips = x;
 	pw_daemon_ips_tick(d); /* the endpoints, before the first sample */
+	{
+		static bool registered;
+
+		if (!registered && !pw_metrics_register(write_metrics, NULL))
+			registered = true;
+	}
 	err = pthread_create(&x->thr, NULL, worker, x);
 	if (err) {
 		d->ips = NULL;
