@@ -766,8 +766,11 @@ static bool rule_match(const struct pw_sig_rule *r, const struct pw_sig_input *i
 		return false;
 	if (in->raw_view && r->proto != PW_SIG_P_TCP_PKT)
 		return false;
-	if (!header_match(r, in))
-		return false;
+	/*
+	 * The comparisons first, the header (address lists) after them: the rules
+	 * verified on every unit are mostly flags/flow/dsize rules, which these
+	 * refuse at once on most packets.
+	 */
 	if (r->flow) {
 		if ((r->flow & FLOW_TO_SERVER) && !in->to_server)
 			return false;
@@ -792,6 +795,8 @@ static bool rule_match(const struct pw_sig_rule *r, const struct pw_sig_input *i
 		return false;
 	if (r->has_urilen &&
 	    (!in->has[PW_BUF_HTTP_URI] || !numcmp_eval(&r->urilen, in->len[PW_BUF_HTTP_URI])))
+		return false;
+	if (!header_match(r, in))
 		return false;
 	if (!flowbits_check(r, f))
 		return false;
