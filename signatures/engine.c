@@ -29,6 +29,8 @@ void sig_engine_free(struct pw_sig_set *s)
 	s->scratch = NULL;
 	free(s->always[0]);
 	free(s->always[1]);
+	free(s->always_rest);
+	s->always_rest = NULL;
 	free(s->merge);
 	s->merge = NULL;
 	free(s->cand);
@@ -127,12 +129,13 @@ int pw_sig_compile(struct pw_sig_set *s)
 	s->cand = calloc(n ? n : 1, 1);
 	s->always[0] = calloc(n ? n : 1, sizeof(*s->always[0]));
 	s->always[1] = calloc(n ? n : 1, sizeof(*s->always[1]));
+	s->always_rest = calloc(n ? n : 1, sizeof(*s->always_rest));
 	s->merge = calloc(n ? n : 1, sizeof(*s->merge));
 	s->order = calloc(n ? n : 1, sizeof(*s->order));
 	s->thr = calloc(4096, sizeof(*s->thr));
 	s->cand_list = calloc(n ? n : 1, sizeof(*s->cand_list));
 	s->rank = calloc(n ? n : 1, sizeof(*s->rank));
-	if (!s->cand || !s->always[0] || !s->always[1] || !s->merge || !s->order || !s->thr ||
+	if (!s->cand || !s->always[0] || !s->always[1] || !s->always_rest || !s->merge || !s->order || !s->thr ||
 	    !s->cand_list || !s->rank)
 		return -ENOMEM;
 	s->nthr = 4096;
@@ -163,8 +166,11 @@ int pw_sig_compile(struct pw_sig_set *s)
 	for (size_t pos = 0; pos < n; pos++) {
 		const struct pw_sig_rule *r = s->rules[s->order[pos]];
 
-		if (r->fp < 0)
-			s->always[r->app][s->nalways[r->app]++] = pos;
+		if (r->fp >= 0)
+			continue;
+		s->always[r->app][s->nalways[r->app]++] = pos;
+		if (!r->app && !r->header_once)
+			s->always_rest[s->nalways_rest++] = pos;
 	}
 
 	for (int b = 0; b < _PW_BUF_MAX && !err; b++) {
@@ -845,13 +851,21 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 		hs_scan(s->db[b], (const char *)in->buf[b], in->len[b], 0, s->scratch, hs_on_match,
 			ctx);
 	}
+	/* header_once rules: once per flow direction and unit view (see pw_sig_flow.iponly_done) */
+	uint8_t view = f && !in->app_only ? 1u << ((in->to_server ? 0 : 1) + (in->raw_view ? 2 : 0)) : 0;
+	bool skip_once = view && (f->iponly_done & view);
+
 	/*
 	 * Only candidates are verified, in rank order (flowbit setters first): the
-	 * prefilter hits, sorted, merged with the always-verified rules of this kind.
+	 * prefilter hits, sorted, merged with the always-verified rules of this kind
+	 * (without the header_once ones where they ran already: not even touched,
+	 * as walking hundreds of reputation-list rules per packet costs a cache
+	 * miss each).
 	 */
 	{
-		const uint32_t *al = s->always[in->app_only];
-		size_t na = s->nalways[in->app_only], i = 0, j = 0, m = 0;
+		const uint32_t *al = skip_once ? s->always_rest : s->always[in->app_only];
+		size_t na = skip_once ? s->nalways_rest : s->nalways[in->app_only], i = 0, j = 0,
+		       m = 0;
 
 		for (size_t k = 0; k < s->ncand; k++) {
 			s->cand[s->cand_list[k]] = 0;
@@ -864,15 +878,9 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 						s->cand_list[j++];
 		s->ncand = m;
 	}
-	/* header-only rules: once per flow direction and unit view (see pw_sig_flow.iponly_done) */
-	uint8_t view = f && !in->app_only ? 1u << ((in->to_server ? 0 : 1) + (in->raw_view ? 2 : 0)) : 0;
-	bool skip_iponly = view && (f->iponly_done & view);
-
 	for (size_t k = 0; k < s->ncand; k++) {
 		const struct pw_sig_rule *r = s->rules[s->order[s->merge[k]]];
 
-		if (r->iponly && skip_iponly)
-			continue;
 		if (!rule_match(r, in, f))
 			continue;
 		if (r->iponly && !iponly_once(r, in, f, s->niponly))

@@ -166,6 +166,12 @@ struct pw_sig_rule {
 	int fp; /* index into sms of the fast pattern, -1 none */
 	bool app; /* needs an app-layer unit */
 	bool iponly; /* header-only: fires once per flow direction */
+	/*
+	 * Its verdict cannot change within a flow direction: header-only, with at
+	 * most flowbits it sets or unsets (reputation lists). Evaluated on the
+	 * first packet unit of each direction only.
+	 */
+	bool header_once;
 	uint32_t iponly_idx; /* its bit pair in pw_sig_flow.iponly_fired */
 };
 
@@ -243,6 +249,9 @@ struct pw_sig_set {
 	/* rules verified without a prefilter hit, by rank: [0] packet units, [1] app units */
 	uint32_t *always[2];
 	size_t nalways[2];
+	/* always[0] without the header_once rules: for a flow direction that saw them */
+	uint32_t *always_rest;
+	size_t nalways_rest;
 	uint32_t *merge; /* scratch for merging candidates */
 	uint8_t *cand; /* per-rule candidate marks for one unit */
 	uint32_t *cand_list; /* the marked rules, in no order */

@@ -737,10 +737,17 @@ static int finalize(struct kw_ctx *ctx)
 	r->iponly = !payload && !r->flow && !r->has_flags && !r->has_itype && !r->has_icode &&
 		    !r->has_dsize && !r->has_urilen && !r->nfbs && r->proto != PW_SIG_P_HTTP &&
 		    r->proto != PW_SIG_P_TLS && r->proto != PW_SIG_P_DNS;
-	for (size_t i = 0; i < r->nfbs; i++)
+	r->header_once = !payload && !r->flow && !r->has_flags && !r->has_itype && !r->has_icode &&
+			 !r->has_dsize && !r->has_urilen && r->proto != PW_SIG_P_HTTP &&
+			 r->proto != PW_SIG_P_TLS && r->proto != PW_SIG_P_DNS;
+	for (size_t i = 0; i < r->nfbs; i++) {
 		if (r->fbs[i].cmd == FB_SET || r->fbs[i].cmd == FB_UNSET ||
 		    r->fbs[i].cmd == FB_TOGGLE)
 			r->sets_bits = true;
+		if (r->fbs[i].cmd != FB_SET && r->fbs[i].cmd != FB_UNSET &&
+		    r->fbs[i].cmd != FB_NOALERT)
+			r->header_once = false;
+	}
 	return 0;
 }
 
