@@ -31,6 +31,12 @@ void sig_engine_free(struct pw_sig_set *s)
 	free(s->always[1]);
 	free(s->always_rest);
 	s->always_rest = NULL;
+	for (int i = 0; i < 2; i++) {
+		free(s->ipidx[i]);
+		s->ipidx[i] = NULL;
+		s->nipidx[i] = 0;
+		s->ipidx_plens[i] = 0;
+	}
 	free(s->merge);
 	s->merge = NULL;
 	free(s->cand);
@@ -119,6 +125,110 @@ static int index_hosts(struct addr_list *l)
 	return 0;
 }
 
+/* A plain list of IPv4 addresses and prefixes (no "any", no negation): its size, else 0. */
+static size_t plain_v4(const struct addr_list *l)
+{
+	if (l->any)
+		return 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->e[i].family != AF_INET || l->e[i].neg || l->e[i].plen > 32)
+			return 0;
+	return l->n + l->nhosts;
+}
+
+static uint32_t mask_v4(uint32_t ip, uint8_t plen)
+{
+	return plen ? ip & (~0u << (32 - plen)) : 0;
+}
+
+static int ip_index_add(struct pw_sig_set *s, int side, uint32_t ip, uint8_t plen, uint32_t rule)
+{
+	struct ip_idx *v = realloc(s->ipidx[side], (s->nipidx[side] + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	s->ipidx[side] = v;
+	v[s->nipidx[side]].ip = mask_v4(ip, plen);
+	v[s->nipidx[side]].plen = plen;
+	v[s->nipidx[side]++].rule = rule;
+	s->ipidx_plens[side] |= 1ULL << plen;
+	return 0;
+}
+
+/*
+ * Indexes header_once rule ri by its plain IPv4 list (source or destination,
+ * whichever is one). 1 if indexed, 0 if its header has no plain list.
+ */
+static int ip_index_rule(struct pw_sig_set *s, size_t ri)
+{
+	const struct pw_sig_rule *r = s->rules[ri];
+	const struct addr_list *l;
+	int side;
+
+	if (r->bidir || r->proto == PW_SIG_P_TCP_PKT)
+		return 0;
+	if (plain_v4(&r->src))
+		side = 0;
+	else if (plain_v4(&r->dst))
+		side = 1;
+	else
+		return 0;
+	l = side ? &r->dst : &r->src;
+	for (size_t i = 0; i < l->n; i++) {
+		uint32_t a;
+
+		memcpy(&a, l->e[i].addr, 4);
+		if (ip_index_add(s, side, ntohl(a), l->e[i].plen, (uint32_t)ri))
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < l->nhosts; i++)
+		if (ip_index_add(s, side, l->hosts[i], 32, (uint32_t)ri))
+			return -ENOMEM;
+	return 1;
+}
+
+static int cmp_ipidx(const void *a, const void *b)
+{
+	const struct ip_idx *x = a, *y = b;
+
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/*
+ * Marks as candidates the indexed rules whose list on side holds ip (host
+ * order): one search per prefix length the lists use (a handful).
+ */
+static void ip_index_lookup(struct pw_sig_set *s, int side, uint32_t ip)
+{
+	const struct ip_idx *v = s->ipidx[side];
+	uint64_t plens = s->ipidx_plens[side];
+
+	while (plens) {
+		uint8_t plen = (uint8_t)__builtin_ctzll(plens);
+		uint32_t m = mask_v4(ip, plen);
+		size_t lo = 0, hi = s->nipidx[side];
+
+		plens &= plens - 1;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (v[mid].ip < m || (v[mid].ip == m && v[mid].plen < plen))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < s->nipidx[side] && v[lo].ip == m && v[lo].plen == plen; lo++)
+			if (!s->cand[v[lo].rule]) {
+				s->cand[v[lo].rule] = 1;
+				s->cand_list[s->ncand++] = v[lo].rule;
+			}
+	}
+}
+
 int pw_sig_compile(struct pw_sig_set *s)
 {
 	size_t n = s->nrules, k = 0;
@@ -168,10 +278,15 @@ int pw_sig_compile(struct pw_sig_set *s)
 
 		if (r->fp >= 0)
 			continue;
+		if (!r->app && r->header_once && ip_index_rule(s, s->order[pos]) > 0)
+			continue;
 		s->always[r->app][s->nalways[r->app]++] = pos;
 		if (!r->app && !r->header_once)
 			s->always_rest[s->nalways_rest++] = pos;
 	}
+
+	for (int i = 0; i < 2; i++)
+		qsort(s->ipidx[i], s->nipidx[i], sizeof(*s->ipidx[i]), cmp_ipidx);
 
 	for (int b = 0; b < _PW_BUF_MAX && !err; b++) {
 		size_t cnt = 0, j = 0;
@@ -855,6 +970,15 @@ int pw_sig_match(struct pw_sig_set *s, const struct pw_sig_input *in, struct pw_
 	uint8_t view = f && !in->app_only ? 1u << ((in->to_server ? 0 : 1) + (in->raw_view ? 2 : 0)) : 0;
 	bool skip_once = view && (f->iponly_done & view);
 
+	/* Reputation lists: only the rules listing this packet's addresses. */
+	if (!in->app_only && !skip_once && in->family == AF_INET) {
+		uint32_t a;
+
+		memcpy(&a, in->src, 4);
+		ip_index_lookup(s, 0, ntohl(a));
+		memcpy(&a, in->dst, 4);
+		ip_index_lookup(s, 1, ntohl(a));
+	}
 	/*
 	 * Only candidates are verified, in rank order (flowbit setters first): the
 	 * prefilter hits, sorted, merged with the always-verified rules of this kind

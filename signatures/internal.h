@@ -252,6 +252,18 @@ struct pw_sig_set {
 	/* always[0] without the header_once rules: for a flow direction that saw them */
 	uint32_t *always_rest;
 	size_t nalways_rest;
+	/*
+	 * header_once rules whose source or destination is a plain list of IPv4
+	 * hosts (reputation lists), indexed by those hosts instead of verified on
+	 * every new flow direction: [0] source side, [1] destination side.
+	 */
+	struct ip_idx {
+		uint32_t ip; /* host order, masked to plen */
+		uint32_t rule; /* index into rules */
+		uint8_t plen;
+	} *ipidx[2];
+	size_t nipidx[2];
+	uint64_t ipidx_plens[2]; /* bit p: some entry of that side has prefix length p */
 	uint32_t *merge; /* scratch for merging candidates */
 	uint8_t *cand; /* per-rule candidate marks for one unit */
 	uint32_t *cand_list; /* the marked rules, in no order */

@@ -475,6 +475,65 @@ static void test_tcp_views(void)
 	pw_sig_set_free(&s);
 }
 
+/*
+ * Reputation lists (header-only rules over plain IPv4 lists) are found through
+ * the engine's address index, not verified one by one: hosts, prefixes of
+ * several lengths, either side, with and without a flow, once per flow
+ * direction, and lists the index cannot hold (negation, bidirectional).
+ */
+static void test_reputation_index(void)
+{
+	static const char *const rules[] = {
+		"alert ip [198.51.100.7,203.0.113.0/24,192.0.2.0/28] any -> any any "
+		"(msg:\"src list\"; sid:501;)",
+		"alert ip any any -> [192.0.2.1,10.9.0.0/16] any (msg:\"dst list\"; flowbits:set,bad; "
+		"sid:502;)",
+		"alert ip ![192.0.2.1] any -> any any (msg:\"negated\"; sid:503;)",
+		"alert ip [10.0.0.1] any <> [192.0.2.99] any (msg:\"bidir\"; sid:504;)",
+		"alert ip [198.51.100.8] any -> any any (msg:\"other host\"; sid:505;)",
+		NULL,
+	};
+	struct pw_sig_set *s = load(rules);
+	struct pw_sig_input in = tcp_unit("x");
+	struct pw_sig_flow f = { 0 };
+	struct hits h;
+
+	if (!s)
+		return;
+	/* 10.0.0.1 -> 192.0.2.1: dst list (host), not src lists; negated list excludes dst only. */
+	h = run(s, &in, NULL);
+	ASSERT_TRUE(!hit(&h, 501) && hit(&h, 502) && hit(&h, 503) && !hit(&h, 504) && !hit(&h, 505),
+		    "host on the destination side, no flow");
+	inet_pton(AF_INET, "203.0.113.77", in.src);
+	inet_pton(AF_INET, "10.9.3.4", in.dst);
+	h = run(s, &in, NULL);
+	ASSERT_TRUE(hit(&h, 501) && hit(&h, 502), "/24 source and /16 destination");
+	inet_pton(AF_INET, "192.0.2.15", in.src);
+	h = run(s, &in, NULL);
+	ASSERT_TRUE(hit(&h, 501), "/28: last address inside");
+	inet_pton(AF_INET, "192.0.2.16", in.src);
+	h = run(s, &in, NULL);
+	ASSERT_TRUE(!hit(&h, 501), "/28: first address outside");
+	inet_pton(AF_INET, "198.51.100.7", in.src);
+	inet_pton(AF_INET, "192.0.2.99", in.dst);
+	h = run(s, &in, NULL);
+	ASSERT_TRUE(hit(&h, 501) && !hit(&h, 505) && !hit(&h, 502), "exact host, not its neighbour");
+	/* bidir: either way round */
+	inet_pton(AF_INET, "192.0.2.99", in.src);
+	inet_pton(AF_INET, "10.0.0.1", in.dst);
+	h = run(s, &in, NULL);
+	ASSERT_TRUE(hit(&h, 504), "bidirectional list, reversed");
+	/* With a flow: once per direction (501 is IP-only: it fires once anyway). */
+	inet_pton(AF_INET, "198.51.100.7", in.src);
+	inet_pton(AF_INET, "192.0.2.1", in.dst);
+	h = run(s, &in, &f);
+	ASSERT_TRUE(hit(&h, 501) && hit(&h, 502), "first packet of the direction");
+	h = run(s, &in, &f);
+	ASSERT_TRUE(!hit(&h, 501) && !hit(&h, 502), "not again in that direction");
+	pw_sig_flow_reset(&f);
+	pw_sig_set_free(&s);
+}
+
 static const struct pw_test tests[] = {
 	{ "tcp_views", test_tcp_views },
 	{ "content_modifiers", test_content_modifiers },
@@ -485,6 +544,7 @@ static const struct pw_test tests[] = {
 	{ "action_order", test_action_order },
 	{ "icmp", test_icmp },
 	{ "prefilter_many", test_prefilter_many },
+	{ "reputation_index", test_reputation_index },
 };
 
 PW_TEST_MAIN(tests)
