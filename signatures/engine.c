@@ -286,7 +286,8 @@ int pw_sig_compile(struct pw_sig_set *s)
 	}
 
 	for (int i = 0; i < 2; i++)
-		qsort(s->ipidx[i], s->nipidx[i], sizeof(*s->ipidx[i]), cmp_ipidx);
+		if (s->nipidx[i])
+			qsort(s->ipidx[i], s->nipidx[i], sizeof(*s->ipidx[i]), cmp_ipidx);
 
 	for (int b = 0; b < _PW_BUF_MAX && !err; b++) {
 		size_t cnt = 0, j = 0;
