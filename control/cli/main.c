@@ -90,6 +90,7 @@ static const struct pw_cmd top_cmds[] = {
 	{ "blocklist", do_blocklist, "uplink blocklist: add, del, list" },
 	{ "ratelimit", do_ratelimit, "per-source rate limits and SYN guard: set, off, list" },
 	{ "captures", do_captures, "pcap files of blocked flows, per pod" },
+	{ "ips", do_ips, "flows the live IPS blocked: blocks, unblock" },
 	{ 0 },
 };
 

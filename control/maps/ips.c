@@ -85,7 +85,7 @@ int pw_ips_samples_fd(const struct pw_ips_maps *m)
 	return m->fds[M_SAMPLES];
 }
 
-static __u64 now_coarse_ns(void)
+__u64 pw_ips_now_ns(void)
 {
 	struct timespec ts;
 
@@ -108,7 +108,7 @@ void pw_ips_key_reverse(struct pw_ips_key *out, const struct pw_ips_key *k)
 int pw_ips_flow_block(struct pw_ips_maps *m, const struct pw_ips_key *k, __u32 sid, __u32 gid,
 		      __u32 ttl_s)
 {
-	__u64 now = now_coarse_ns();
+	__u64 now = pw_ips_now_ns();
 	struct pw_ips_val v = {
 		.expires_ns = ttl_s ? now + (__u64)ttl_s * 1000000000ULL : 0,
 		.added_ns = now,
@@ -142,7 +142,7 @@ int pw_ips_flow_unblock(struct pw_ips_maps *m, const struct pw_ips_key *k)
 int pw_ips_flow_sweep(struct pw_ips_maps *m)
 {
 	struct pw_ips_key k, next, *prev = NULL;
-	__u64 now = now_coarse_ns();
+	__u64 now = pw_ips_now_ns();
 	struct pw_ips_val v;
 	int n = 0;
 
@@ -177,4 +177,24 @@ long pw_ips_flow_count(struct pw_ips_maps *m)
 int pw_ips_flow_release(struct pw_ips_maps *m, const struct pw_ct_key *k)
 {
 	return bpf_map_delete_elem(m->fds[M_FLOWS], k) ? -errno : 0;
+}
+
+int pw_ips_flow_foreach(struct pw_ips_maps *m,
+			int (*fn)(const struct pw_ips_key *k, const struct pw_ips_val *v, void *ud),
+			void *ud)
+{
+	struct pw_ips_key k, next, *prev = NULL;
+	struct pw_ips_val v;
+	int r;
+
+	while (!bpf_map_get_next_key(m->fds[M_IPS_FLOWS], prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(m->fds[M_IPS_FLOWS], &k, &v))
+			continue;
+		r = fn(&k, &v, ud);
+		if (r)
+			return r;
+	}
+	return 0;
 }

@@ -38,6 +38,13 @@ int pw_ips_flow_sweep(struct pw_ips_maps *m);
 /** How many flow blocks exist (live or not yet swept). */
 long pw_ips_flow_count(struct pw_ips_maps *m);
 
+/** Calls fn for every flow block (both directions' entries); stops early if fn returns non-zero. */
+int pw_ips_flow_foreach(struct pw_ips_maps *m,
+			int (*fn)(const struct pw_ips_key *k, const struct pw_ips_val *v, void *ud),
+			void *ud);
+/** CLOCK_MONOTONIC_COARSE now, in the units of pw_ips_val's times. */
+__u64 pw_ips_now_ns(void);
+
 /** Ends the sampling of a held flow (its pw_sample_flows entry); -ENOENT if none. */
 int pw_ips_flow_release(struct pw_ips_maps *m, const struct pw_ct_key *k);
 

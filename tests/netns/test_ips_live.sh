@@ -19,7 +19,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root (netns, bpffs, CAP_BPF)"
 	exit 0
 fi
-for t in ip socat nc jq tshark unshare; do
+for t in ip socat nc jq tshark curl unshare; do
 	if ! command -v "$t" >/dev/null; then
 		echo "1..0 # SKIP $t not installed"
 		exit 0
@@ -173,13 +173,17 @@ get() {
 }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..15"
 check "podwalld starts with rules, a drop policy and --ips-mode ips" start_daemon
 check "rules loaded, the drop policy applied" \
 	eval 'grep -q "drop policy .* turned 1 alert rule" "$LOG" &&
 		"$PODWALLCTL" status -j | jq -e ".ips.enabled and .ips.mode == \"ips\" and .ips.rules == 2" >/dev/null'
 for p in a b c; do add_pod "$p" || diag "pod $p failed"; done
-diag "pods: a=${IP[a]} b=${IP[b]} c=${IP[c]}"
+diag "pods: a=${IP[a]:-} b=${IP[b]:-} c=${IP[c]:-}"
+if [ -z "${IP[a]:-}" ] || [ -z "${IP[b]:-}" ] || [ -z "${IP[c]:-}" ]; then
+	for _ in $(seq 3 15); do fail "(no pods)"; done
+	exit 1
+fi
 serve_http b
 wait_for 'ip netns exec pwi-b ss -ltn | grep -q :8080'
 
@@ -213,4 +217,24 @@ check "... and its packets are in the capture of b (whose policy denied it), for
 		grep -q .'
 check "podwallctl captures lists both pods' files" \
 	eval '"$PODWALLCTL" captures --dir "$CAP" -j | jq -e "[.captures[].pod] | index(\"demo/a\") and index(\"demo/b\")" >/dev/null'
+metrics_ok() {
+	curl -s --max-time 5 http://127.0.0.1:9464/metrics | awk '
+		$1 == "podwall_ips_blocks_total" && $2 >= 1 { b = 1 }
+		$1 == "podwall_ips_samples_sent_total" && $2 > 0 { s = 1 }
+		END { exit !(b && s) }'
+}
+check "/metrics counts the block and the samples" metrics_ok
+blocks() { "$PODWALLCTL" ips blocks --pin-root "$PIN" -j 2>/dev/null; }
+check "podwallctl ips blocks: both directions of the flow, with the sid and a TTL" \
+	eval 'blocks | jq -e "[.[] | select(.sid == 1000001 and .proto == \"tcp\" and .ttl_s > 0 and
+		((.src == \"${IP[a]}\" and .dport == 8080) or (.dst == \"${IP[a]}\" and .sport == 8080)))] |
+		length == 2" >/dev/null'
+unblock_it() {
+	local b
+	b=$(blocks | jq -r '[.[] | select(.sid == 1000001)][0] | "\(.proto) \(.src) \(.sport) \(.dst) \(.dport)"')
+	# shellcheck disable=SC2086
+	"$PODWALLCTL" ips unblock --pin-root "$PIN" $b >/dev/null &&
+		blocks | jq -e "[.[] | select(.sid == 1000001)] | length == 0" >/dev/null
+}
+check "podwallctl ips unblock lifts both directions" unblock_it
 [ "$NFAIL" = 0 ]
