@@ -42,5 +42,6 @@ int do_blocklist(int argc, char **argv);
 int do_ratelimit(int argc, char **argv);
 int do_flows(int argc, char **argv); /* flows_cmds.c */
 int do_drops(int argc, char **argv);
+int do_policy_show(int argc, char **argv);
 int do_captures(int argc, char **argv); /* capture_cmds.c */
 int do_ips(int argc, char **argv);	/* ips_cmds.c */

@@ -191,7 +191,7 @@ int do_flows(int argc, char **argv)
 	size_t i;
 	int c;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "P:n:V:fl:s:jph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
@@ -314,7 +314,7 @@ int do_drops(int argc, char **argv)
 	json_t *r;
 	int c;
 
-	optind = 1;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "w:t:s:jph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
@@ -372,6 +372,93 @@ int do_drops(int argc, char **argv)
 	print_top("REASON", json_object_get(r, "reasons"));
 	print_top("POD", json_object_get(r, "pods"));
 	print_top("POLICY RULE / WHY", json_object_get(r, "policies"));
+	json_decref(r);
+	return 0;
+}
+
+/* podwallctl policy show NS/POD: the pod's compiled policy as podwalld installed it. */
+int do_policy_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	json_t *req, *r, *rows, *row, *iso;
+	const char *sock = NULL, *dirs[] = { "ingress", "egress" };
+	size_t i;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "s:jph", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'j':
+			pw_cli.json = true;
+			break;
+		case 'p':
+			pw_cli.json = pw_cli.pretty = true;
+			break;
+		case 'h':
+			printf("Usage: podwallctl policy show NS/POD [-s|--socket PATH] [-j|-p]\n"
+			       "The compiled policy podwalld installed for a local pod: one row per\n"
+			       "peer, direction, protocol and port range, with its verdict, the\n"
+			       "NetworkPolicy rule it comes from and the new flows it decided\n"
+			       "(hits, per rule: its rows share them; since podwalld started).\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		p_err("policy show: expected one NS/POD");
+		return 2;
+	}
+	req = json_pack("{s:s}", "cmd", "policy-show");
+	if (split_pod(argv[optind], req)) {
+		json_decref(req);
+		return 2;
+	}
+	r = call(sock_path(sock), req);
+	if (!r)
+		return 1;
+	if (pw_cli.json) {
+		json_object_del(r, "ok");
+		pw_json_print(r);
+		return 0;
+	}
+	iso = json_object_get(r, "isolation");
+	printf("pod %s/%s (identity %lld)\n", s_or(r, "namespace", "?"), s_or(r, "pod", "?"),
+	       num(r, "identity"));
+	for (i = 0; i < 2; i++) {
+		json_t *d = json_object_get(iso, dirs[i]);
+
+		if (json_is_true(json_object_get(d, "isolated")))
+			printf("  %-7s isolated by %s: default deny\n", dirs[i],
+			       s_or(d, "selected_by", "?"));
+		else
+			printf("  %-7s not isolated: everything allowed\n", dirs[i]);
+	}
+	rows = json_object_get(r, "rules");
+	printf("\n%-7s %-44s %-5s %-11s %-7s %-36s %9s\n", "DIR", "PEER", "PROTO", "PORTS",
+	       "VERDICT", "POLICY RULE", "RULE HITS");
+	json_array_foreach (rows, i, row) {
+		json_t *pol = json_object_get(row, "policy");
+		char rule[300] = "-";
+
+		if (json_is_object(pol))
+			snprintf(rule, sizeof(rule), "%s/%s rule %lld", s_or(pol, "namespace", "?"),
+				 s_or(pol, "name", "?"), num(pol, "rule"));
+		printf("%-7s %-44s %-5s %-11s %-7s %-36s %9lld\n", s_or(row, "direction", "?"),
+		       s_or(row, "peer", "?"), s_or(row, "proto", "?"), s_or(row, "ports", "?"),
+		       s_or(row, "verdict", "?"), rule, num(row, "hits"));
+	}
+	if (!json_array_size(rows))
+		printf("(no rules)\n");
 	json_decref(r);
 	return 0;
 }

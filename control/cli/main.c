@@ -75,6 +75,13 @@ int pw_cmd_dispatch(const struct pw_cmd *cmds, const char *level, int argc, char
 		p_err("%s: unknown command \"%s\"; try \"%s help\"", level, argv[0], level);
 		return 2;
 	}
+	/* "help" after any command word is that command's --help: help at every level. */
+	if (argc >= 2 && !strcmp(argv[1], "help")) {
+		char *hv[] = { argv[0], (char *)"--help", NULL };
+
+		optind = 1;
+		return found->fn(2, hv);
+	}
 	return found->fn(argc, argv);
 }
 

@@ -913,6 +913,7 @@ static const struct pw_cmd policy_cmds[] = {
 	{ "test", do_test, "run policy case files offline (exit 0 pass, 1 fail, 2 malformed)" },
 	{ "explain", do_explain, "why a connection is allowed or denied, and by which rule" },
 	{ "matrix", do_matrix, "reachability of every pod pair (text, json or dot)" },
+	{ "show", do_policy_show, "podwalld: a pod's compiled policy, rules and hit counts" },
 	{ 0 },
 };
 

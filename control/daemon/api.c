@@ -195,6 +195,74 @@ static json_t *do_endpoints(struct pw_daemon *d)
 	return json_pack("{s:b, s:o}", "ok", 1, "endpoints", arr);
 }
 
+/*
+ * A local pod's compiled policy, one row per port range of each entry, with
+ * the rule the range came from and its hit count from the datapath.
+ */
+static json_t *do_policy_show(struct pw_daemon *d, json_t *req)
+{
+	const char *ns = json_string_value(json_object_get(req, "namespace"));
+	const char *pod = json_string_value(json_object_get(req, "pod"));
+	const struct pw_endpoint_view *v;
+	json_t *rows, *iso;
+
+	if (!ns || !pod)
+		return err_resp(PW_API_E_INVALID, "policy-show: namespace, pod: missing");
+	v = pw_policy_db_endpoint(d->db, ns, pod);
+	if (!v)
+		return err_resp(PW_API_E_CONTAINER_UNKNOWN,
+				"policy-show: pod %s/%s: not a local endpoint of node %s", ns, pod,
+				d->o.node_name);
+	rows = json_array();
+	iso = json_object();
+	for (int dir = 0; dir < PW_DIR_COUNT; dir++) {
+		char sel[400] = "";
+
+		pw_policy_db_selecting(d->db, ns, pod, dir, sel, sizeof(sel));
+		json_object_set_new(iso, dir == PW_DIR_INGRESS ? "ingress" : "egress",
+				    json_pack("{s:b, s:s}", "isolated", *sel != 0, "selected_by",
+					      sel));
+	}
+	for (size_t i = 0; i < v->nentries; i++) {
+		const struct pw_policy_entry *e = &v->entries[i];
+		const char *peer = e->key.identity == PW_ID_ANY ?
+					   "any" :
+					   pw_policy_db_identity_key(d->db, e->key.identity);
+
+		for (int r = 0; r < e->val.nranges && r < PW_POLICY_RANGES; r++) {
+			const struct pw_port_range *pr = &e->val.r[r];
+			struct pw_cookie_info ci;
+			__u64 hits = 0;
+			char ports[16];
+			json_t *row;
+
+			if (pr->lo == 0 && pr->hi == 65535)
+				snprintf(ports, sizeof(ports), "all");
+			else if (pr->lo == pr->hi)
+				snprintf(ports, sizeof(ports), "%u", pr->lo);
+			else
+				snprintf(ports, sizeof(ports), "%u-%u", pr->lo, pr->hi);
+			pw_dp_rule_hits_read(d->dp, pr->cookie, &hits);
+			row = json_pack("{s:s, s:s?, s:i, s:s, s:s, s:s, s:i, s:I}", "direction",
+					e->key.dir == PW_DIR_INGRESS ? "ingress" : "egress", "peer",
+					peer, "peer_identity", (int)e->key.identity, "proto",
+					e->key.proto ? pw_proto_name(e->key.proto) : "any", "ports",
+					ports, "verdict",
+					pr->action == PW_ACTION_DENY ? "deny" : "allow", "cookie",
+					(int)pr->cookie, "hits", (json_int_t)hits);
+			if (row && pr->cookie && !pw_policy_db_cookie(d->db, pr->cookie, &ci))
+				json_object_set_new(row, "policy",
+						    json_pack("{s:s, s:s, s:i}", "namespace", ci.ns,
+							      "name", ci.name, "rule", (int)ci.rule));
+			else if (row)
+				json_object_set_new(row, "policy", json_null());
+			json_array_append_new(rows, row);
+		}
+	}
+	return json_pack("{s:b, s:s, s:s, s:i, s:o, s:o}", "ok", 1, "namespace", ns, "pod", pod,
+			 "identity", (int)v->identity, "isolation", iso, "rules", rows);
+}
+
 static json_t *do_check(struct pw_daemon *d, json_t *req)
 {
 	const char *cid = json_string_value(json_object_get(req, "container_id"));
@@ -278,6 +346,8 @@ json_t *pw_daemon_handle(struct pw_daemon *d, json_t *req)
 		return json_pack("{s:b, s:o}", "ok", 1, "flows",
 				 pw_flowlog_recent(d, &f, (size_t)limit));
 	}
+	if (!strcmp(cmd, "policy-show"))
+		return do_policy_show(d, req);
 	if (!strcmp(cmd, "drops")) {
 		json_int_t w = json_integer_value(json_object_get(req, "window"));
 		json_int_t top = json_integer_value(json_object_get(req, "top"));

@@ -196,6 +196,10 @@ static int start(struct pw_daemon *d)
 	err = pw_datapath_open(&d->dp, &dopts);
 	if (err)
 		return pr_err_r(err, "open the datapath under %s", d->o.pin_root);
+	/* Cookies are numbered afresh by this run's compiler: old hit counts mean nothing. */
+	err = pw_dp_rule_hits_clear(d->dp);
+	if (err)
+		pr_warn("rule hit counters not cleared: %s", strerror(-err));
 	err = pw_policy_db_new(&d->db);
 	if (err)
 		return err;

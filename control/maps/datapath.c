@@ -177,6 +177,7 @@ int pw_datapath_open(struct pw_datapath **out, const struct pw_datapath_opts *op
 	dp->map_fds[PW_MAP_ID_COUNTERS] = bpf_map__fd(dp->tc->maps.pw_counters);
 	dp->map_fds[PW_MAP_ID_STATS] = bpf_map__fd(dp->tc->maps.pw_stats);
 	dp->map_fds[PW_MAP_ID_EVENTS] = bpf_map__fd(dp->tc->maps.pw_events);
+	dp->map_fds[PW_MAP_ID_RULE_HITS] = bpf_map__fd(dp->tc->maps.pw_rule_hits);
 	dp->prog_fds[PW_PROG_FROM_POD] = bpf_program__fd(dp->tc->progs.pw_from_pod);
 	dp->prog_fds[PW_PROG_TO_POD] = bpf_program__fd(dp->tc->progs.pw_to_pod);
 	dp->prog_fds[PW_PROG_NODE_XDP] = bpf_program__fd(dp->xdp->progs.pw_node_xdp);
@@ -496,6 +497,34 @@ int pw_dp_counter_read(struct pw_datapath *dp, __u32 ep_id, __u32 dir, __u32 rea
 		sum->packets += v[i].packets;
 		sum->bytes += v[i].bytes;
 	}
+	return 0;
+}
+
+int pw_dp_rule_hits_read(struct pw_datapath *dp, __u32 cookie, __u64 *sum)
+{
+	_cleanup_free_ __u64 *v = calloc(dp->ncpus, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	if (cookie >= PW_RULE_HITS_MAX)
+		return -ERANGE;
+	if (bpf_map_lookup_elem(dp->map_fds[PW_MAP_ID_RULE_HITS], &cookie, v))
+		return -errno;
+	*sum = 0;
+	for (int i = 0; i < dp->ncpus; i++)
+		*sum += v[i];
+	return 0;
+}
+
+int pw_dp_rule_hits_clear(struct pw_datapath *dp)
+{
+	_cleanup_free_ __u64 *zero = calloc(dp->ncpus, sizeof(*zero));
+
+	if (!zero)
+		return -ENOMEM;
+	for (__u32 c = 0; c < PW_RULE_HITS_MAX; c++)
+		if (bpf_map_update_elem(dp->map_fds[PW_MAP_ID_RULE_HITS], &c, zero, BPF_ANY))
+			return -errno;
 	return 0;
 }
 

@@ -48,6 +48,7 @@ enum pw_map {
 	PW_MAP_ID_COUNTERS,
 	PW_MAP_ID_STATS,
 	PW_MAP_ID_EVENTS,
+	PW_MAP_ID_RULE_HITS,
 	_PW_MAP_ID_MAX,
 };
 
@@ -115,6 +116,10 @@ int pw_dp_counter_read(struct pw_datapath *dp, __u32 ep_id, __u32 dir, __u32 rea
 /** Zeroes every counter of one endpoint (when its id is reused). */
 int pw_dp_counters_clear(struct pw_datapath *dp, __u32 ep_id);
 int pw_dp_stats_read(struct pw_datapath *dp, struct pw_stats *sum);
+/** New flows the rule with this cookie decided, summed over CPUs; -ERANGE past the map. */
+int pw_dp_rule_hits_read(struct pw_datapath *dp, __u32 cookie, __u64 *sum);
+/** Zeroes every rule's hit counter (cookies are renumbered at daemon start). */
+int pw_dp_rule_hits_clear(struct pw_datapath *dp);
 
 /** Helpers to build keys from text ("10.0.0.1", "fd00::/64"). 0 or -EINVAL. */
 int pw_host_key_parse(struct pw_host_key *k, const char *addr);

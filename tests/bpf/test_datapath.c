@@ -779,6 +779,7 @@ static void test_events(void)
 {
 	struct pw_event ev = {};
 	struct ring_buffer *rb;
+	__u64 hits0 = 0, hits = 0;
 	struct pw_pkt p;
 
 	setup_world();
@@ -798,8 +799,15 @@ static void test_events(void)
 	ASSERT_EQ(ntohs(ev.dport), 22, "port");
 	ASSERT_EQ(ev.dir, PW_DIR_INGRESS, "direction");
 
+	ASSERT_OK(pw_dp_rule_hits_read(dp, CK_B_TCP80, &hits0), "rule hits read");
 	p = tcp4(B4, A4, 59001, 80, PW_TCP_SYN);
 	TO_A("allowed", &p, TC_ACT_OK, PW_REASON_ALLOW_POLICY);
+	pw_dp_rule_hits_read(dp, CK_B_TCP80, &hits);
+	ASSERT_EQ(hits, hits0 + 1, "the allowing rule's hit counter counts the new flow");
+	p.tcp_flags = PW_TCP_ACK;
+	TO_A("established", &p, TC_ACT_OK, PW_REASON_ALLOW_ESTABLISHED);
+	pw_dp_rule_hits_read(dp, CK_B_TCP80, &hits);
+	ASSERT_EQ(hits, hits0 + 1, "established packets are no new hits");
 	ASSERT_GE(ring_buffer__consume(rb), 1, "a verdict record");
 	ASSERT_EQ(ev.type, PW_EVENT_VERDICT, "verdict type");
 	ASSERT_EQ(ev.cookie, CK_B_TCP80, "cookie names the allow rule");

@@ -159,6 +159,22 @@ check "c -> b:7070 names rule 1, as policy explain does" eval \
 	'[ "$(jq -r .policy.rule <<<"$r7070")" = 1 ] &&
 	 [ "$(jq -r .why <<<"$r7070")" = "$(jq -r .ingress.why <<<"$ex7070")" ]'
 
+# policy show: the compiled rows of b with the rules and their hits.
+ps=$("$PODWALLCTL" policy show demo/b -j)
+diag "policy show: $(jq -c '[.rules[] | {peer, ports, verdict, policy, hits}]' <<<"$ps")"
+check "policy show: b isolated for ingress by demo/server-ingress, not for egress" jqok \
+	'.isolation.ingress.isolated and .isolation.ingress.selected_by == "demo/server-ingress"
+	 and (.isolation.egress.isolated | not)' <<<"$ps"
+check "policy show: client peers allowed on 8080 by rule 0, with hits from a -> b" jqok \
+	'any(.rules[]; .direction == "ingress" and (.peer | test("role=client")) and
+	     .proto == "TCP" and .ports == "8080" and .verdict == "allow" and
+	     .policy.name == "server-ingress" and .policy.rule == 0 and .hits >= 1)' <<<"$ps"
+check "policy show: any peer on 7070 by rule 1, one hit (c -> b:7070)" jqok \
+	'any(.rules[]; .peer == "any" and .ports == "7070" and .policy.rule == 1 and
+	     .hits == 1)' <<<"$ps"
+check "policy show (text): a table with the rule" eval \
+	'"$PODWALLCTL" policy show demo/b | grep -E "^ingress .*8080 +allow +demo/server-ingress rule 0"'
+
 # The live stream.
 "$PODWALLCTL" flows --follow -j --pod demo/b --verdict denied >"$TMP/follow.out" 2>&1 &
 FOLLOW=$!
@@ -179,6 +195,54 @@ check "drops: policy-denied-ingress on top, demo/b among the pods, the default d
 	jqok '.reasons[0].name == "policy-denied-ingress" and .packets >= 4 and
 	 any(.pods[]; .name == "demo/b") and
 	 any(.policies[]; .name | test("default deny: selected by demo/server-ingress"))' <<<"$dr"
+
+# ---- every podwallctl command's JSON -------------------------------------------------
+ctl_json() { # ctl_json JQ-FILTER COMMAND... : exit 0 and JSON with the documented fields
+	local out
+	out=$("$PODWALLCTL" "${@:2}") || { diag "$* failed: $out"; return 1; }
+	jq -e "$1" <<<"$out" >/dev/null || { diag "$*: $out"; return 1; }
+}
+check "status -j" ctl_json '.ready and .node == "pwd-node" and (.endpoints | type) == "number" and
+	(.policies | type) == "number" and (.epoch | type) == "number" and .source != null' status -j
+check "endpoints -j" ctl_json 'length == 3 and all(.[]; (.id | type) == "number" and .namespace and
+	.pod and .interface and (.ips | type) == "array" and (.ready | type) == "boolean" and
+	(.ingress.allowed | type) == "number" and (.egress.dropped | type) == "number")' endpoints -j
+check "flows -j" ctl_json 'length > 0 and all(.[]; .time and .node and .direction and .proto and
+	.src and (.sport | type) == "number" and .dst and (.dport | type) == "number" and .verdict
+	and .reason and (.count | type) == "number" and .why and has("policy"))' flows -j
+check "drops -j" ctl_json '(.window | type) == "number" and (.records | type) == "number" and
+	(.packets | type) == "number" and all(.reasons[], .pods[], .policies[]; .name and .count)' \
+	drops -j
+check "policy show -j (options after the pod too)" ctl_json '.namespace == "demo" and .pod == "b"
+	and (.identity | type) == "number" and .isolation.ingress and
+	all(.rules[]; .direction and .peer and .proto and .ports and .verdict and
+	(.hits | type) == "number" and has("policy"))' policy show demo/b -p
+check "policy explain -j" ctl_json '.ingress.reason and .ingress.why and
+	(.ingress.allowed | type) == "boolean"' policy explain -j -f "$MAN" --from demo/a --to demo/b \
+	--port 8080
+check "policy matrix -j" ctl_json 'type == "object" or type == "array"' -j policy matrix \
+	-f "$MAN" --port 8080
+check "dos status -j" ctl_json 'type == "object"' -j dos status --pin-root "$PIN"
+check "blocklist list -j" ctl_json 'type == "array" or type == "object"' -j blocklist list \
+	--pin-root "$PIN"
+check "ratelimit list -j" ctl_json 'type == "array" or type == "object"' -j ratelimit list \
+	--pin-root "$PIN"
+printf 'alert tcp any any -> any 80 (msg:"x"; content:"GET"; sid:1;)\n' >"$TMP/r.rules"
+check "rules check -j" ctl_json 'type == "object"' -j rules check "$TMP/r.rules"
+err_json() { # err_json EXIT COMMAND...: {"error": ...} on stdout and the documented exit code
+	local out rc
+	out=$("$PODWALLCTL" "${@:2}" 2>/dev/null)
+	rc=$?
+	[ "$rc" = "$1" ] && jq -e '.error | type == "string"' <<<"$out" >/dev/null ||
+		{ diag "$*: exit $rc: $out"; return 1; }
+}
+check "-j unknown command: {\"error\"}, exit 2" err_json 2 -j nosuchcommand
+check "-j ambiguous prefix: {\"error\"}, exit 2" err_json 2 -j d
+check "-j flows --verdict bogus: exit 2" err_json 2 -j flows --verdict bogus
+check "-j policy show of an unknown pod: exit 1" err_json 1 -j policy show demo/nope
+check "-j status with no daemon at the socket: exit 1" err_json 1 -j status -s "$TMP/nope.sock"
+check "help at every level: podwallctl policy show help" eval \
+	'"$PODWALLCTL" policy show help | grep -q "Usage: podwallctl policy show"'
 
 # ---- audit mode --------------------------------------------------------------------
 check "demo annotated enforcement: audit" \

@@ -101,6 +101,14 @@ struct {
 } pw_stats SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_RULE_HITS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_rule_hits SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, PW_EVENTS_RINGBUF_SIZE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -19,6 +19,18 @@ PW_INLINE void pw_count(__u32 ep_id, __u32 dir, __u32 reason, __u32 len)
 	}
 }
 
+/* Counts a new flow decided by the rule with this cookie (podwallctl policy show). */
+PW_INLINE void pw_rule_hit(__u32 cookie)
+{
+	__u64 *n;
+
+	if (!cookie || cookie >= PW_RULE_HITS_MAX)
+		return;
+	n = bpf_map_lookup_elem(&pw_rule_hits, &cookie);
+	if (n)
+		(*n)++;
+}
+
 PW_INLINE struct pw_stats *pw_stats_get(void)
 {
 	__u32 zero = 0;

@@ -201,6 +201,7 @@ __noinline int pw_decide(struct pw_flow *f, __u32 ep_id, __u32 ep_flags, __u32 d
 	pw_policy_eval(ep_id, dir, &peer, f->t.proto, pw_policy_port(f->t.proto, f->t.dport), &res);
 	d->reason = res.reason;
 	d->cookie = res.cookie;
+	pw_rule_hit(res.cookie);
 	if (pw_reason_is_drop(res.reason))
 		goto audit;
 	/* An RST opens nothing; ICMP errors are answers, not flows. */

@@ -63,6 +63,15 @@ PW_STATIC_ASSERT(sizeof(struct pw_event) == 72, "pw_event layout");
 
 #define PW_EVENTS_RINGBUF_SIZE (256 * 1024)
 
+/*
+ * pw_rule_hits: per-CPU array indexed by rule cookie; new flows a rule
+ * decided (allowed, denied, or audit-denied). Cookies are the compiler's and
+ * start again from 1 with every daemon start, which therefore zeroes the
+ * array; cookies past the array are not counted.
+ */
+#define PW_RULE_HITS_MAX 16384
+
 #define PW_MAP_COUNTERS "pw_counters"
 #define PW_MAP_STATS	"pw_stats"
 #define PW_MAP_EVENTS	"pw_events"
+#define PW_MAP_RULE_HITS "pw_rule_hits"
