@@ -40,7 +40,8 @@ static void list_cmds(const struct pw_cmd *cmds, const char *level)
 {
 	printf("Usage: %s COMMAND [ARGS]\n\nCommands:\n", level);
 	for (const struct pw_cmd *c = cmds; c->name; c++)
-		printf("  %-10s %s\n", c->name, c->doc);
+		if (strcmp(c->name, "help"))
+			printf("  %-10s %s\n", c->name, c->doc);
 	printf("  %-10s %s\n", "help", "show this list");
 	printf("\nGlobal options: -j/--json, -p/--pretty (implies -j), -v (more verbose)\n"
 	       "Commands may be abbreviated to any unique prefix.\n");
@@ -86,7 +87,7 @@ int pw_cmd_dispatch(const struct pw_cmd *cmds, const char *level, int argc, char
 }
 
 static const struct pw_cmd top_cmds[] = {
-	{ "policy", do_policy, "compile, test and explain NetworkPolicies offline" },
+	{ "policy", do_policy, "NetworkPolicies: test, explain, matrix offline; show a pod's" },
 	{ "status", do_daemon_status, "podwalld: readiness, counts, epoch, source" },
 	{ "endpoints", do_daemon_endpoints, "podwalld: endpoints with their counters" },
 	{ "flows", do_flows, "podwalld: verdict records, recent or --follow" },

@@ -37,6 +37,12 @@
  *   gc             valid (array of {"containerID": s, "ifname": s}, the CNI
  *                  cni.dev/valid-attachments list): the daemon removes every
  *                  endpoint, and its pins, not in the list.
+ *   flows          namespace, pod, verdict (optional filters), limit (integer)
+ *                  -> {"ok": true, "flows": [verdict records]}. With
+ *                  "follow": true the one exception to one-answer-per-
+ *                  connection: the daemon answers {"ok": true, "stream":
+ *                  "flows"}, then writes each matching record as one JSON
+ *                  line until the client closes (control/daemon/README.md).
  *
  * DEL queue (the daemon is down while a pod is deleted):
  *   The CNI plugin writes the endpoint-del request it could not send to
