@@ -8,6 +8,7 @@
  * enforces in the kernel whatever the loop is doing.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <microhttpd.h>
@@ -28,6 +30,12 @@
 #define HTTP_CONN_TIMEOUT 10 /* seconds */
 /* The tick runs every second; three missed ticks mean the loop is stuck somewhere. */
 #define TICK_STALE_MS 5000
+
+static inline void pw_closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
 
 static struct MHD_Daemon *httpd;
 static struct pw_source http_src;
@@ -253,6 +261,33 @@ static void write_dos(struct pw_daemon *d, FILE *f)
 			      *(const __u64 *)((const char *)&st + m[i].off));
 }
 
+/* Capture files and bytes on disk (ips.c has the packet counters): a listing, no pcap read. */
+static void write_capture_disk(struct pw_daemon *d, FILE *f)
+{
+	const char *dir = d->o.ips.capture_dir;
+	_cleanup_(pw_closedirp) DIR *dp = NULL;
+	uint64_t files = 0, bytes = 0;
+	struct dirent *de;
+	struct stat sb;
+
+	if (!d->ips || !dir)
+		return;
+	dp = opendir(dir);
+	while (dp && (de = readdir(dp))) {
+		size_t l = strlen(de->d_name);
+
+		if (l < 6 || strcmp(de->d_name + l - 5, ".pcap") ||
+		    fstatat(dirfd(dp), de->d_name, &sb, 0) || !S_ISREG(sb.st_mode))
+			continue;
+		files++;
+		bytes += (uint64_t)sb.st_size;
+	}
+	pw_metric_u64(f, "podwall_capture_files", "gauge", "pcap files in the capture directory.",
+		      files);
+	pw_metric_u64(f, "podwall_capture_bytes", "gauge",
+		      "Bytes of pcap files in the capture directory.", bytes);
+}
+
 static char *metrics_text(struct pw_daemon *d, size_t *len)
 {
 	char *buf = NULL;
@@ -265,6 +300,7 @@ static char *metrics_text(struct pw_daemon *d, size_t *len)
 	write_events(d, f);
 	write_dos(d, f);
 	pw_flowlog_metrics(d, f);
+	write_capture_disk(d, f);
 	for (size_t i = 0; i < nwriters; i++)
 		writers[i].fn(d, f, writers[i].ctx);
 	if (fclose(f)) {

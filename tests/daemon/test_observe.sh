@@ -57,6 +57,8 @@ check "metrics: no pod label unless --metrics-per-pod" eval '! scrape | grep -q 
 check "metrics: ringbuf and DoS counters are exported" eval \
 	'scrape | grep -q "^podwall_datapath_events_lost_total " &&
 	 scrape | grep -q "^podwall_dos_blocklist_drops_total "'
+check "metrics: flow log counters are exported" eval \
+	'scrape | grep -q "^podwall_flow_log_records_total "'
 
 # /readyz flips when an endpoint loses its programs, and back after a restart.
 tc filter del dev "${HOSTIF[b]}" ingress 2>/dev/null
