@@ -12,7 +12,7 @@ _podwallctl()
 	local cur prev words cword
 	_init_completion || return
 
-	local top="policy status endpoints flows drops rules inspect dos blocklist ratelimit captures help"
+	local top="policy status endpoints flows drops rules inspect ips dos blocklist ratelimit captures help"
 	local global="-j --json -p --pretty -v --verbose -h --help"
 	local i cmd="" sub="" ncmd=0
 	for ((i = 1; i < cword; i++)); do
@@ -95,6 +95,7 @@ _podwallctl()
 		opts+=" --auto-block-ttl --syn-rate --syn-burst --verified-ttl --pin-root"
 		;;
 	captures) opts+=" -d --dir --pod" ;;
+	ips) subs="blocks unblock help"; opts+=" --pin-root" ;;
 	esac
 	if [[ -n $subs && -z $sub && $cur != -* ]]; then
 		COMPREPLY=($(compgen -W "$subs" -- "$cur"))

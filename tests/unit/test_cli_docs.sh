@@ -40,7 +40,7 @@ for c in $cmds; do
 	check "podwallctl $c help: usage, exit 0" eval '[ $rc = 0 ] && grep -q "Usage: podwallctl" <<<"$out"'
 done
 # Second-level tables.
-for g in policy dos blocklist ratelimit rules; do
+for g in policy dos blocklist ratelimit rules ips; do
 	subs=$("$PODWALLCTL" "$g" help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { on = 0 }
 		on { print $1 }' | grep -vx help)
 	for s in $subs; do
