@@ -518,8 +518,16 @@ int pw_daemon_ips_start(struct pw_daemon *d)
 	struct pw_ips *x;
 	int err;
 
-	if (!o->nrules && !o->capture)
+	if (!o->nrules && !o->capture) {
+		struct pw_ips_maps *m = NULL;
+		struct pw_sample_cfg off = {};
+
+		/* A previous run's settings stay pinned: nobody reads samples now. */
+		if (!pw_ips_maps_open(&m, d->o.pin_root))
+			pw_ips_sample_cfg_write(m, &off);
+		pw_ips_maps_free(&m);
 		return 0;
+	}
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
