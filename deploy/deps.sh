@@ -9,9 +9,11 @@ BUILD="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev meson ninja-build pkg
 	libvectorscan-dev libpcre2-dev libndpi-dev libcurl4-openssl-dev libmicrohttpd-dev"
 # Tests: the real reference CNI plugins, netns tooling, traffic peers, JSON in
 # shell tests, tshark to check generated packets, xdp-tools and ndpiReader (libndpi-bin)
-# for the benchmark peers.
+# for the benchmark peers; iptables and nftables are the peers of the DoS benchmark,
+# ethtool turns on veth GRO there.
 TEST="containernetworking-plugins iproute2 iputils-ping netcat-openbsd socat jq tshark
-	xdp-tools util-linux procps python3-yaml openssl curl python3 libndpi-bin"
+	xdp-tools util-linux procps python3-yaml openssl curl python3 libndpi-bin iptables nftables
+	ethtool"
 
 missing=()
 for p in $BUILD $TEST; do

@@ -39,10 +39,20 @@ static __always_inline int pw_tc_handle(struct __sk_buff *skb, __u8 dir)
 		d.reason = f.neigh ? PW_REASON_ALLOW_NEIGH : PW_REASON_DROP_NOT_READY;
 	else
 		pw_decide(&f, ep_id, ep->flags, dir, &d);
-	/* The pod's own rate limits (annotations) charge what policy let through. */
-	if (!pw_reason_is_drop(d.reason) && d.reason != PW_REASON_ALLOW_NEIGH && ep_id &&
-	    pw_pod_ratelimit_check(ep_id, dir, len))
-		d.reason = PW_REASON_DROP_RATE_LIMITED;
+	/*
+	 * The pod's own rate limits (annotations) charge what policy let
+	 * through, as it will be on the wire: a GSO batch is gso_segs packets,
+	 * each with its own headers (Ethernet, IP, and TCP with timestamps or
+	 * UDP: the usual sizes, so a few option bytes may go uncharged).
+	 */
+	if (!pw_reason_is_drop(d.reason) && d.reason != PW_REASON_ALLOW_NEIGH && ep_id) {
+		__u32 segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
+		__u32 hdr = 14 + (f.family == PW_AF_INET ? 20 : 40) +
+			    (f.t.proto == PW_IPPROTO_TCP ? 32 : 8);
+
+		if (pw_pod_ratelimit_check(ep_id, dir, len + (segs - 1) * hdr, segs))
+			d.reason = PW_REASON_DROP_RATE_LIMITED;
+	}
 
 	pw_count(ep_id, dir, d.reason, len);
 	if (!pw_event_wanted(ep ? ep->flags : 0, d.reason))

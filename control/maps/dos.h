@@ -64,8 +64,9 @@ const char *pw_dos_pod_ann_name(int i);
 
 /**
  * pw_dos_pod_limits_parse() - the limits that annotation values ann[] (NULL:
- * absent) ask for, with bursts of a tenth of a second (at least 16 packets,
- * 64 KiB). 0, or -EINVAL with a message naming the annotation; *l untouched.
+ * absent) ask for, with bursts of a tenth of a second of packets (at least
+ * 16) and a quarter of a second of bytes (at least 64 KiB). 0, or -EINVAL
+ * with a message naming the annotation; *l untouched.
  */
 int pw_dos_pod_limits_parse(struct pw_pod_limits *l, const char *const ann[_PW_POD_ANN_MAX],
 			    char *errbuf, size_t errlen);

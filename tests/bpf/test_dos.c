@@ -767,7 +767,7 @@ static void test_pod_limits(void)
 	ASSERT_EQ(l.dir[PW_DIR_INGRESS].pps, 20, "ingress pps");
 	ASSERT_EQ(l.dir[PW_DIR_INGRESS].burst_pkts, 16, "burst floor");
 	ASSERT_EQ(l.dir[PW_DIR_EGRESS].bps, 1000000, "egress 8 Mbit/s = 1 MB/s");
-	ASSERT_EQ(l.dir[PW_DIR_EGRESS].burst_bytes, 100000, "a tenth of a second");
+	ASSERT_EQ(l.dir[PW_DIR_EGRESS].burst_bytes, 250000, "a quarter of a second");
 	/*
 	 * Fewer packets make the test shorter: the bucket itself is what is
 	 * checked. Rates low enough that the test's own running time refills
@@ -776,6 +776,7 @@ static void test_pod_limits(void)
 	l.dir[PW_DIR_INGRESS].burst_pkts = 3;
 	l.dir[PW_DIR_INGRESS].pps = 1;
 	l.dir[PW_DIR_EGRESS].bps = 1000;
+	l.dir[PW_DIR_EGRESS].burst_bytes = 100000;
 	must(pw_dos_pod_limits_set(dos, EP_A, &l), "pod limits");
 	ASSERT_OK(pw_dos_pod_limits_get(dos, EP_A, &got), "get");
 

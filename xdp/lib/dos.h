@@ -96,12 +96,15 @@ PW_INLINE __u64 pw_rl_burst_bytes(const struct pw_rl_limit *l)
 	return b < 0xffffffffULL ? b : 0xffffffffULL; /* keeps burst * 1e9 inside 64 bits */
 }
 
-/* Refills b for now, then takes one packet of len bytes. Returns 1 if over the limit. */
+/*
+ * Refills b for now, then takes pkts packets of len bytes in all (more than
+ * one for a GSO batch). Returns 1 if over the limit.
+ */
 PW_INLINE int pw_rl_take(struct pw_rl_bucket *b, const struct pw_rl_limit *l, __u32 len,
-			 __u64 now)
+			 __u32 pkts, __u64 now)
 {
 	__u64 elapsed = now > b->last_ns ? now - b->last_ns : 0;
-	__u64 cost = (__u64)len * PW_RL_SCALE;
+	__u64 cost = (__u64)len * PW_RL_SCALE, pcost = (__u64)pkts * PW_RL_SCALE;
 
 	b->last_ns = now;
 	if (l->pps)
@@ -109,10 +112,10 @@ PW_INLINE int pw_rl_take(struct pw_rl_bucket *b, const struct pw_rl_limit *l, __
 	if (l->bps)
 		b->byte_tokens =
 			pw_rl_refill(b->byte_tokens, l->bps, pw_rl_burst_bytes(l), elapsed);
-	if ((l->pps && b->pkt_tokens < PW_RL_SCALE) || (l->bps && b->byte_tokens < cost))
+	if ((l->pps && b->pkt_tokens < pcost) || (l->bps && b->byte_tokens < cost))
 		return 1;
 	if (l->pps)
-		b->pkt_tokens -= PW_RL_SCALE;
+		b->pkt_tokens -= pcost;
 	if (l->bps)
 		b->byte_tokens -= cost;
 	return 0;
@@ -208,7 +211,7 @@ PW_INLINE int pw_dos_ratelimit(const struct pw_flow *f, __u32 ep_id, __u32 len,
 		nb.byte_tokens = pw_rl_burst_bytes(l) * PW_RL_SCALE;
 		b = &nb;
 	}
-	if (!pw_rl_take(b, l, len, now)) {
+	if (!pw_rl_take(b, l, len, 1, now)) {
 		b->passed++;
 		if (b == &nb)
 			bpf_map_update_elem(&pw_rl_src, &k, &nb, BPF_NOEXIST);
@@ -267,10 +270,10 @@ __noinline int pw_dos_ratelimit_check(struct pw_flow *f, __u32 ep_id, __u32 len)
 
 /*
  * A pod's own limit in direction dir (podwall/dos_kern_user.h): 1 if the
- * packet is over it. A global function: the TC programs' stack is already
- * spent on pw_decide.
+ * packet (segs segments of len bytes in all, as on the wire) is over it. A
+ * global function: the TC programs' stack is already spent on pw_decide.
  */
-__noinline int pw_pod_ratelimit_check(__u32 ep_id, __u32 dir, __u32 len)
+__noinline int pw_pod_ratelimit_check(__u32 ep_id, __u32 dir, __u32 len, __u32 segs)
 {
 	struct pw_pod_bucket_key k = {.ep_id = ep_id, .dir = dir};
 	struct pw_rl_bucket *b, nb = {};
@@ -299,7 +302,7 @@ __noinline int pw_pod_ratelimit_check(__u32 ep_id, __u32 dir, __u32 len)
 		if (!b)
 			return 0;
 	}
-	if (!pw_rl_take(b, l, len, now)) {
+	if (!pw_rl_take(b, l, len, segs ?: 1, now)) {
 		b->passed++;
 		return 0;
 	}
