@@ -221,6 +221,18 @@ pod_obj c client | apply
 check "Pod c relabelled through the watch: c -> b works" can c b
 pod_obj c other | apply
 check "Pod c relabelled back: c -> b denied" cannot c b
+# Audit mode from a Namespace annotation through the watch, live; and back.
+ns_obj() { # annotations (JSON object body)
+	printf '{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"demo","labels":{"team":"demo"},"annotations":{%s}}}' "$1"
+}
+# The endpoint flags follow within the daemon's 1 s tick.
+eventually() { for _ in $(seq 30); do "$@" && return 0; sleep 0.2; done; return 1; }
+ns_obj '"podwall.io/enforcement":"audit"' | apply
+check "Namespace annotated enforcement=audit: c -> b passes" eventually can c b
+check "  ... recorded as audit-denied" eventually eval \
+	'"$PODWALLCTL" flows -j --pod demo/b --verdict audit-denied | jq -e "length > 0" >/dev/null'
+ns_obj '"podwall.io/enforcement":"enforce"' | apply
+check "Namespace back to enforce: c -> b denied" eventually cannot c b
 
 # 4. Faults, then the traffic follows the final state.
 printf '{"fault":"disconnect","resource":"*"}' | fx fault
