@@ -169,6 +169,9 @@ int pw_metrics_check_address(const char *spec);
 int pw_metrics_start(struct pw_daemon *d);
 void pw_metrics_tick(struct pw_daemon *d);
 void pw_metrics_stop(struct pw_daemon *d);
+struct pw_ep;
+/* Keeps a deleted endpoint's counters in its namespace's sums. */
+void pw_metrics_retire(struct pw_daemon *d, const struct pw_ep *ep);
 /* Liveness and readiness with the reason in why (may be NULL for readiness). */
 bool pw_daemon_healthy(struct pw_daemon *d, char *why, size_t len);
 bool pw_daemon_readiness(struct pw_daemon *d, char *why, size_t len);

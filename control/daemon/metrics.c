@@ -96,6 +96,51 @@ struct group {
 	struct pw_counter c[PW_DIR_COUNT][_PW_REASON_MAX];
 };
 
+/*
+ * Counters of deleted endpoints, per namespace: without them a namespace's
+ * sums would fall when a pod goes, which Prometheus takes for a reset and
+ * turns into a false burst. Kept for the daemon's lifetime (namespaces are few).
+ */
+struct retired {
+	char *ns;
+	struct pw_counter c[PW_DIR_COUNT][_PW_REASON_MAX];
+};
+static struct retired *retired;
+static size_t nretired;
+
+void pw_metrics_retire(struct pw_daemon *d, const struct pw_ep *ep)
+{
+	struct retired *r = NULL, *t;
+
+	if (!ep->used || !ep->ns)
+		return;
+	for (size_t i = 0; i < nretired; i++)
+		if (!strcmp(retired[i].ns, ep->ns))
+			r = &retired[i];
+	if (!r) {
+		t = realloc(retired, (nretired + 1) * sizeof(*t));
+		if (!t)
+			return;
+		retired = t;
+		r = &retired[nretired];
+		memset(r, 0, sizeof(*r));
+		r->ns = strdup(ep->ns);
+		if (!r->ns)
+			return;
+		nretired++;
+	}
+	for (int dir = 0; dir < PW_DIR_COUNT; dir++) {
+		for (uint32_t k = 0; k < _PW_REASON_MAX; k++) {
+			struct pw_counter c;
+
+			if (pw_dp_counter_read(d->dp, ep->ep_id, (__u32)dir, k, &c))
+				continue;
+			r->c[dir][k].packets += c.packets;
+			r->c[dir][k].bytes += c.bytes;
+		}
+	}
+}
+
 static int group_cmp(const void *a, const void *b)
 {
 	const struct group *x = a, *y = b;
@@ -137,6 +182,26 @@ static void write_packets(struct pw_daemon *d, FILE *f)
 					continue;
 				cur->c[dir][r].packets += c.packets;
 				cur->c[dir][r].bytes += c.bytes;
+			}
+		}
+	}
+	/* Per-pod series of a deleted pod just end; namespace sums keep what it counted. */
+	for (size_t k = 0; k < nretired && !d->o.metrics_per_pod; k++) {
+		struct group *cur = NULL;
+
+		for (i = 0; i < ng; i++)
+			if (!strcmp(g[i].ns, retired[k].ns))
+				cur = &g[i];
+		if (!cur) {
+			if (ng == PW_MAX_ENDPOINTS)
+				break;
+			cur = &g[ng++];
+			cur->ns = retired[k].ns;
+		}
+		for (dir = 0; dir < PW_DIR_COUNT; dir++) {
+			for (uint32_t r = 0; r < _PW_REASON_MAX; r++) {
+				cur->c[dir][r].packets += retired[k].c[dir][r].packets;
+				cur->c[dir][r].bytes += retired[k].c[dir][r].bytes;
 			}
 		}
 	}
@@ -550,4 +615,9 @@ void pw_metrics_stop(struct pw_daemon *d)
 	if (httpd)
 		MHD_stop_daemon(httpd);
 	httpd = NULL;
+	for (size_t i = 0; i < nretired; i++)
+		free(retired[i].ns);
+	free(retired);
+	retired = NULL;
+	nretired = 0;
 }

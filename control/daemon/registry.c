@@ -278,6 +278,7 @@ int pw_ep_del(struct pw_daemon *d, struct pw_ep *ep)
 		return -ENOMEM;
 	pr_info("endpoint %u %s/%s (%s, %s): delete", ep->ep_id, ns, pod, ep->container_id,
 		ep->host_ifname);
+	pw_metrics_retire(d, ep);
 	ep_unwire(d, ep);
 	pw_ep_clear(ep);
 	err = resync(d, ns, pod);

@@ -185,6 +185,13 @@ add_pod() {
 	return 0
 }
 
+# The runtime's DEL: podwall first, then ptp, then the netns.
+del_pod() {
+	cni DEL "$1" "$PW_CNI_PLUGIN" "$(podwall_conf "${PREV[$1]}")" >/dev/null &&
+		cni DEL "$1" "$CNI_PATH/ptp" "$(ptp_conf)" >/dev/null &&
+		ip netns del "$NS_PREFIX-$1"
+}
+
 # A new TCP connection src -> dst:port gets the server's answer.
 tcp() { # tcp src dst [port]
 	local out

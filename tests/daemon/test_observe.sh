@@ -312,6 +312,15 @@ size=$(cat "$FLOWS_J"* | wc -c)
 diag "flood: JSON logs $(ls "$FLOWS_J"* | wc -l) file(s), $size bytes"
 check "flood: the JSON log rotated, at most 2 kept, total bounded" eval \
 	'[ -f "$FLOWS_J.1" ] && [ ! -e "$FLOWS_J.3" ] && [ "$size" -le $((3 * 65536 + 4096)) ]'
+
+# A deleted pod's packets stay in its namespace's sums (counters never go down).
+key='podwall_packets_total{namespace="demo",direction="ingress",reason="policy-denied-ingress",verdict="dropped"}'
+before=$(metric "$key")
+check "pod b deleted through the CNI chain" del_pod b
+after=$(metric "$key")
+diag "demo denied ingress: $before before b's deletion, $after after"
+check "metrics: the namespace's counter did not fall with b gone" \
+	eval '[ "$before" -gt 0 ] && [ "$after" -ge "$before" ]'
 stop_daemon
 
 finish
