@@ -209,7 +209,9 @@ int pw_k8s_source_start(struct pw_daemon *d)
 		if (err)
 			return pr_err_r(err, "%s", msg);
 	} else {
-		err = pw_k8s_config_incluster(NULL, &cfg, msg, sizeof(msg));
+		/* The service-account directory can be moved (tests; unusual mounts). */
+		err = pw_k8s_config_incluster(getenv("PODWALL_SERVICEACCOUNT_DIR"), &cfg, msg,
+					      sizeof(msg));
 		if (err)
 			return pr_err_r(err, "%s", msg);
 	}

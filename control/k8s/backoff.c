@@ -39,3 +39,16 @@ uint32_t pw_k8s_backoff_next(struct pw_k8s_backoff *b)
 		b->attempt++;
 	return (uint32_t)(cap / 2 + xorshift(&b->rnd) % (cap - cap / 2 + 1));
 }
+
+uint32_t pw_k8s_retry_after_ms(uint32_t backoff_ms, int64_t retry_after_s, uint32_t max_ms)
+{
+	uint64_t ms;
+
+	if (retry_after_s <= 0)
+		return backoff_ms;
+	ms = retry_after_s > (int64_t)(UINT32_MAX / 1000) ? UINT32_MAX :
+							    (uint64_t)retry_after_s * 1000;
+	if (ms > max_ms)
+		ms = max_ms;
+	return ms > backoff_ms ? (uint32_t)ms : backoff_ms;
+}

@@ -527,6 +527,21 @@ static void backoff(struct res *s)
 	backoff_with(s, &s->bo);
 }
 
+/*
+ * 429 and 503 may say when to come back (Retry-After, seconds or an HTTP date;
+ * curl parses both): wait at least that long, at most the backoff's cap.
+ */
+static void backoff_retry_after(struct res *s, curl_off_t after_s)
+{
+	uint32_t ms = pw_k8s_retry_after_ms(pw_k8s_backoff_next(&s->bo), (int64_t)after_s,
+					    s->c->o.backoff_max_ms);
+
+	s->phase = PH_BACKOFF;
+	s->retry_at_ms = now_ms() + ms;
+	pr_info("k8s %s: retry in %u ms (Retry-After: %lld s)", res_info[s->r].name, ms,
+		(long long)after_s);
+}
+
 /* Starts whatever the resource does next: a (next page of a) list, or a watch. */
 static void start_next(struct res *s)
 {
@@ -565,9 +580,13 @@ static void finished(struct res *s, CURLcode code)
 {
 	bool was_list = s->phase == PH_LIST;
 	uint64_t lasted = now_ms() - s->started_ms;
+	curl_off_t after_s = -1;
 	long http = 0;
 
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &http);
+	if ((http == 429 || http == 503) &&
+	    curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &after_s) != CURLE_OK)
+		after_s = -1;
 	end_request(s);
 	if (was_list) {
 		if (code == CURLE_OK && http == 200) {
@@ -608,6 +627,14 @@ static void finished(struct res *s, CURLcode code)
 					*q = ' ';
 		}
 		set_error(s, "%s: HTTP %ld%s", was_list ? "list" : "watch", http, snippet);
+		if (after_s > 0) {
+			if (was_list) {
+				free(s->cont);
+				s->cont = NULL;
+			}
+			backoff_retry_after(s, after_s);
+			return;
+		}
 	} else {
 		set_error(s, "%s: %s", was_list ? "list" : "watch", curl_easy_strerror(code));
 	}

@@ -104,6 +104,13 @@ void pw_k8s_backoff_init(struct pw_k8s_backoff *b, uint32_t base_ms, uint32_t ma
 /* The delay before the next retry, in ms; counts the attempt. */
 uint32_t pw_k8s_backoff_next(struct pw_k8s_backoff *b);
 void pw_k8s_backoff_reset(struct pw_k8s_backoff *b);
+/**
+ * The delay before retrying a 429 or 503 that carried Retry-After (@retry_after_s
+ * seconds, < 0 when absent): the server's wish when it is longer than our own
+ * @backoff_ms, bounded by @max_ms so that a server asking for hours does not
+ * stop the sync for hours. Returns ms.
+ */
+uint32_t pw_k8s_retry_after_ms(uint32_t backoff_ms, int64_t retry_after_s, uint32_t max_ms);
 
 /* ---- the client (client.c) ---- */
 

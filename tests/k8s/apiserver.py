@@ -10,16 +10,28 @@ plain-HTTP control port lets a test change objects and inject faults:
 
   POST /_fixture/apply        an object (with kind)      -> ADDED or MODIFIED
   POST /_fixture/delete       {kind, namespace, name}    -> DELETED
+  POST /_fixture/sync         a List of every object     -> the events that turn the current
+                                                            state into it, one per changed
+                                                            object (namespaces, pods, policies
+                                                            added/modified first, deletions in
+                                                            reverse order); answers the last
+                                                            resourceVersion per resource touched
   POST /_fixture/fault        {fault, resource}          -> next on that resource's watch:
         disconnect | error410 | garbage | hugeline | slow | close
         expire_continue (the next list continue token is 410 Expired)
-  POST /_fixture/http_errors  {count, code}              -> the next count API requests fail
+  POST /_fixture/http_errors  {count, code[, retry_after]} -> the next count API requests fail
+                                                            (with a Retry-After header)
   POST /_fixture/compact                                 -> every resourceVersion seen so far
                                                             is gone; open watches end
   POST /_fixture/token        {token}                    -> only this token is accepted now;
                                                             open watches are cut
   GET  /_fixture/dump                                    -> every object, as a List
   GET  /_fixture/stats                                   -> request counters
+  GET  /_fixture/requests                                -> every API request: {t (monotonic
+                                                            seconds), resource, op, code}
+
+--client-ca makes the HTTPS port require a client certificate signed by that
+CA (kubeconfig client-certificate auth); with --token "" no token is asked.
 """
 import argparse
 import base64
@@ -57,6 +69,7 @@ class World:
         self.events = {r: [] for r in RES_KIND}
         self.faults = {r: [] for r in RES_KIND}
         self.http_errors = []
+        self.requests = []
         self.snapshots = {}
         self.stats = {}
 
@@ -86,6 +99,33 @@ class World:
             self.cv.notify_all()
             return self.rv
 
+    def sync(self, items):
+        """Applies what differs from items, deletes what items lack."""
+        def bare(o):
+            o = copy.deepcopy(o)
+            md = o.setdefault("metadata", {})
+            md.pop("resourceVersion", None)
+            md.pop("uid", None)
+            if o.get("kind") != "Namespace":
+                md.setdefault("namespace", "default")
+            return o
+        want = {r: {} for r in RES_KIND}
+        for o in items:
+            want[KIND_RES[o["kind"]]][self._key(o)] = o
+        order = ["namespaces", "pods", "networkpolicies"]
+        last = {}
+        with self.cv:
+            for r in order:
+                for key, o in sorted(want[r].items()):
+                    cur = self.objs[r].get(key)
+                    if cur is None or bare(cur) != bare(o):
+                        last[r] = self.apply(o)
+            for r in reversed(order):
+                for key in sorted(set(self.objs[r]) - set(want[r])):
+                    kind = RES_KIND[r][0]
+                    last[r] = self.delete(kind, key[0], key[1])
+        return {r: str(v) for r, v in last.items()}
+
     def delete(self, kind, ns, name):
         res = KIND_RES[kind]
         key = ("" if kind == "Namespace" else (ns or "default"), name)
@@ -111,9 +151,11 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("fixture: " + fmt % args + "\n")
 
     # -- plumbing --
-    def reply(self, code, body, close=False):
+    def reply(self, code, body, close=False, headers=None):
         data = json.dumps(body).encode() + b"\n"
         self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         if close:
@@ -122,9 +164,10 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def status(self, code, reason, msg):
+    def status(self, code, reason, msg, retry_after=None):
         self.reply(code, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                          "message": msg, "reason": reason, "code": code})
+                          "message": msg, "reason": reason, "code": code},
+                   headers={"Retry-After": str(retry_after)} if retry_after is not None else None)
 
     def chunk(self, data):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -154,6 +197,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_fixture/delete":
             rv = w.delete(b["kind"], b.get("namespace"), b["name"])
             return self.reply(200 if rv else 404, {"resourceVersion": str(rv or "")})
+        if path == "/_fixture/sync":
+            return self.reply(200, w.sync(b.get("items") or []))
         if path == "/_fixture/fault":
             with w.cv:
                 for r in RES_KIND if b.get("resource", "*") == "*" else [b["resource"]]:
@@ -162,7 +207,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {})
         if path == "/_fixture/http_errors":
             with w.cv:
-                w.http_errors += [int(b.get("code", 500))] * int(b.get("count", 1))
+                w.http_errors += [(int(b.get("code", 500)), b.get("retry_after"))] * \
+                    int(b.get("count", 1))
             return self.reply(200, {})
         if path == "/_fixture/compact":
             # Everything a client has seen is now too old; open watches end
@@ -194,6 +240,9 @@ class Handler(BaseHTTPRequestHandler):
             if u.path == "/_fixture/stats":
                 with w.cv:
                     return self.reply(200, dict(w.stats, rv=w.rv))
+            if u.path == "/_fixture/requests":
+                with w.cv:
+                    return self.reply(200, list(w.requests))
             return self.status(404, "NotFound", u.path)
         if u.path not in RESOURCES:
             return self.status(404, "NotFound", "the server could not find %s" % u.path)
@@ -202,14 +251,19 @@ class Handler(BaseHTTPRequestHandler):
         w.count("%s %s" % (res, "watch" if watch else "list"))
         with w.cv:
             token = w.token
-            err = w.http_errors.pop(0) if w.http_errors else None
-        if token and self.headers.get("Authorization") != "Bearer " + token:
+            err, after = w.http_errors.pop(0) if w.http_errors else (None, None)
+        code = 401 if token and self.headers.get("Authorization") != "Bearer " + token else \
+            err or 200
+        with w.cv:
+            w.requests.append({"t": time.monotonic(), "resource": res,
+                               "op": "watch" if watch else "list", "code": code})
+        if code == 401:
             w.count("401")
             return self.status(401, "Unauthorized", "Unauthorized")
         if err:
             w.count("injected %d" % err)
             return self.status(err, "InternalError" if err >= 500 else "TooManyRequests",
-                               "injected error")
+                               "injected error", retry_after=after)
         return self.watch(res, q) if watch else self.list(res, q)
 
     # -- list --
@@ -373,6 +427,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--token", default="")
+    ap.add_argument("--client-ca", help="require client certificates signed by this CA")
     ap.add_argument("--objects", help="a JSON List to start with")
     a = ap.parse_args()
 
@@ -388,6 +443,9 @@ def main():
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
+        if a.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(a.client_ca)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     csrv = ThreadingHTTPServer(("127.0.0.1", 0), ctl)
     csrv.daemon_threads = True

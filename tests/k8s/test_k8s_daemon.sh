@@ -33,11 +33,13 @@ LOG=$TMP/podwalld.log
 NODE=pwk-node
 DPID=
 FPID=
+FPID2=
 export PODWALL_SOCKET=$SOCK
 
 cleanup() {
 	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
 	[ -n "$FPID" ] && kill "$FPID" 2>/dev/null
+	[ -n "$FPID2" ] && kill "$FPID2" 2>/dev/null
 	wait 2>/dev/null
 	umount /sys/fs/bpf 2>/dev/null
 	if [ "${V:-0}" = 1 ] && [ -f "$LOG" ]; then grep -v "^libbpf" "$LOG" | sed "s/^/# log: /"; fi
@@ -248,6 +250,28 @@ np storm default db web 9999 | fx_apply
 check "5xx/429 storm: backoff, retries, converges" converged
 check "  ... through errors" eval '[ "$(sum_field errors)" -ge $((e0 + 6)) ] && [ "$(fx_stat "injected 503")" -ge 4 ]'
 
+# Retry-After on a 429 (and a 503) is honored: the next request of that resource
+# comes no sooner than the server asked, where our own backoff would be 200-400 ms.
+settle
+retry_gap() { # retry_gap CODE: seconds from the injected CODE to that resource's next request
+	curl -sf "$CTL/requests" | jq --argjson c "$1" '
+		(map(.code == $c) | rindex(true)) as $i | .[$i] as $e |
+		[.[$i + 1:][] | select(.resource == $e.resource)][0].t - $e.t'
+}
+for code in 429 503; do
+	printf '{"count":1,"code":%s,"retry_after":2}' $code | fx http_errors
+	fx_fault disconnect pods
+	pod e default db other-node 10.77.0.1$((code % 10)) | fx_apply
+	check "HTTP $code with Retry-After: 2: converges" converged
+	gap=$(retry_gap $code)
+	diag "next request $gap s after the $code"
+	check "  ... the retry waited at least the 2 s asked" eval \
+		"awk -v g='$gap' 'BEGIN { exit !(g != \"\" && g != \"null\" && g >= 1.95) }'"
+	check "  ... and the status names the $code" eval \
+		"status_json | jq -r '[.k8s[].last_error] | join(\" \")' | grep -q 'HTTP $code'"
+	settle
+done
+
 r0=$(k8s_field pods relists)
 fx_fault garbage pods
 pod e default web other-node 10.77.0.10 | fx_apply
@@ -255,16 +279,18 @@ check "garbage event line: relist, converges" converged
 check "  ... it was a relist" wait_for '[ "$(k8s_field pods relists)" -gt "$r0" ]'
 
 # A server that answers every new watch with garbage is relisted with a growing
-# backoff, not hammered: 4 relists wait at least 100+200+400+800 ms (equal jitter).
+# backoff, not hammered. The first of 5 relists may come at once (the stream it
+# ends had delivered data); the 4 after it wait at least 100+200+400+800 ms
+# (equal jitter).
 r0=$(k8s_field pods relists)
 t0=$(date +%s%N)
-for _ in 1 2 3 4; do fx_fault garbage pods; done
+for _ in 1 2 3 4 5; do fx_fault garbage pods; done
 pod e default db other-node 10.77.0.10 | fx_apply
 check "garbage on every watch: relists back off" eval \
-	'wait_for "[ \$(k8s_field pods relists) -ge $((r0 + 4)) ]" && converged'
+	'wait_for "[ \$(k8s_field pods relists) -ge $((r0 + 5)) ]" && converged'
 ms=$((($(date +%s%N) - t0) / 1000000))
-diag "4 garbage relists took $ms ms"
-check "  ... at least 1.5 s between the four relists" eval '[ "$ms" -ge 1500 ]'
+diag "5 garbage relists took $ms ms"
+check "  ... at least 1.5 s between the five relists" eval '[ "$ms" -ge 1500 ]'
 settle
 
 r0=$(k8s_field pods relists)
@@ -358,7 +384,81 @@ check "--kubeconfig (inline CA, relative tokenFile): ready, converged" eval 'wai
 check "  ... source names the kubeconfig" eval \
 	'status_json | jq -e ".source == \"kubeconfig:$TMP/kubeconfig\"" >/dev/null'
 
+# ---- in-cluster: a service-account directory laid out as kubelet projects it ----
+
+# token and ca.crt are symlinks into ..data, itself a symlink swapped on rotation.
 kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+SA=$TMP/serviceaccount
+sa_rotate() { # sa_rotate TOKEN: a new timestamped dir, ..data swapped atomically
+	local d=..$(date +%s%N)
+	mkdir -p "$SA/$d" && cp "$TMP/ca.pem" "$SA/$d/ca.crt" && echo "$1" >"$SA/$d/token" &&
+		ln -sfn "$d" "$SA/..data.new" && mv -T "$SA/..data.new" "$SA/..data"
+}
+mkdir -p "$SA" && sa_rotate fixture-token-2 && ln -s ..data/token "$SA/token" &&
+	ln -s ..data/ca.crt "$SA/ca.crt"
+KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=$PORT PODWALL_SERVICEACCOUNT_DIR=$SA \
+	${PW_DAEMON_WRAP:-} "$PODWALLD" -v --node-name $NODE --pin-root "$PIN" --socket "$SOCK" \
+	--queue-dir "$TMP/queue" --state-dir "$TMP/state" --watch-timeout 2 >>"$LOG" 2>&1 &
+DPID=$!
+check "in-cluster (KUBERNETES_SERVICE_HOST set, no source flag): ready, converged" eval \
+	'wait_ready && converged'
+check "  ... source is the in-cluster service account" eval \
+	'status_json | jq -e ".source | test(\"cluster\")" >/dev/null'
+printf '{"token":"fixture-token-3"}' | fx token
+np sa-rotated default db web 6001 | fx_apply
+sleep 0.5
+sa_rotate fixture-token-3
+check "service-account token rotated by a ..data swap: re-read, converges" converged
+
+# ---- a kubeconfig with a client certificate; the server requires and verifies it ----
+
+kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+openssl req -newkey rsa:2048 -nodes -subj "/CN=system:node:$NODE/O=system:nodes" \
+	-keyout "$TMP/client.key" -out "$TMP/client.csr" 2>/dev/null &&
+	printf 'extendedKeyUsage=clientAuth\n' >"$TMP/client.ext" &&
+	openssl x509 -req -in "$TMP/client.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
+		-CAcreateserial -days 2 -extfile "$TMP/client.ext" -out "$TMP/client.pem" 2>/dev/null
+# A second server holding the same objects, with client-certificate auth and no token.
+curl -sf "$CTL/dump" >"$TMP/objects2.json"
+python3 "$FIXTURE" --port-file "$TMP/port2" --control-port-file "$TMP/cport2" \
+	--cert "$TMP/srv.pem" --key "$TMP/srv.key" --client-ca "$TMP/ca.pem" --token "" \
+	--objects "$TMP/objects2.json" 2>"$TMP/fixture2.log" &
+FPID2=$!
+for _ in $(seq 100); do [ -s "$TMP/port2" ] && [ -s "$TMP/cport2" ] && break; sleep 0.05; done
+PORT2=$(cat "$TMP/port2")
+kubeconfig_cert() { # kubeconfig_cert FILE [with-cert]
+	local user='{}'
+	[ -n "${2:-}" ] &&
+		user="{client-certificate: client.pem, client-key-data: $(base64 -w0 "$TMP/client.key")}"
+	printf '%s\n' "apiVersion: v1" "kind: Config" "current-context: node" "clusters:" \
+		"- name: c" "  cluster: {server: \"https://127.0.0.1:$PORT2\", certificate-authority: ca.pem}" \
+		"contexts:" "- name: node" "  context: {cluster: c, user: node}" \
+		"users:" "- name: node" "  user: $user" >"$1"
+}
+kubeconfig_cert "$TMP/kubeconfig-nocert"
+${PW_DAEMON_WRAP:-} "$PODWALLD" -v --kubeconfig "$TMP/kubeconfig-nocert" --node-name $NODE \
+	--pin-root "$PIN" --socket "$SOCK" --queue-dir "$TMP/queue" --state-dir "$TMP/state" \
+	>>"$LOG" 2>&1 &
+DPID=$!
+check "client-cert server, kubeconfig without a certificate: refused, not ready" wait_for \
+	'[ "$(status_json | jq -r ".k8s.pods.last_error")" != null ] && [ "$(status_json | jq -r ".ready")" = false ]'
+diag "without a certificate: $(status_json | jq -r .k8s.pods.last_error)"
+kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+kubeconfig_cert "$TMP/kubeconfig-cert" yes
+${PW_DAEMON_WRAP:-} "$PODWALLD" -v --kubeconfig "$TMP/kubeconfig-cert" --node-name $NODE \
+	--pin-root "$PIN" --socket "$SOCK" --queue-dir "$TMP/queue" --state-dir "$TMP/state" \
+	>>"$LOG" 2>&1 &
+DPID=$!
+CTL1=$CTL
+CTL=http://127.0.0.1:$(cat "$TMP/cport2")/_fixture
+check "kubeconfig with client-certificate (file) and client-key-data: ready, converged" eval \
+	'wait_ready && converged'
+np cert-watch default db web 6002 | fx_apply
+check "  ... and follows its watches" converged
+CTL=$CTL1
+
+kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+kill "$FPID2" 2>/dev/null; wait "$FPID2" 2>/dev/null; FPID2=
 check "podwalld stops cleanly on SIGTERM" true
 echo "1..$NTESTS"
 [ "$NFAIL" = 0 ]

@@ -97,6 +97,16 @@ static void test_linebuf_callback_error(void)
 	pw_k8s_linebuf_free(&lb);
 }
 
+static void test_retry_after(void)
+{
+	ASSERT_EQ(pw_k8s_retry_after_ms(300, -1, 30000), 300, "no Retry-After: the backoff");
+	ASSERT_EQ(pw_k8s_retry_after_ms(300, 0, 30000), 300, "Retry-After 0: the backoff");
+	ASSERT_EQ(pw_k8s_retry_after_ms(300, 2, 30000), 2000, "Retry-After 2 s wins over 300 ms");
+	ASSERT_EQ(pw_k8s_retry_after_ms(5000, 2, 30000), 5000, "a longer backoff stays");
+	ASSERT_EQ(pw_k8s_retry_after_ms(300, 3600, 30000), 30000, "an hour is cut to the cap");
+	ASSERT_EQ(pw_k8s_retry_after_ms(300, INT64_MAX, 30000), 30000, "no overflow");
+}
+
 static void test_backoff(void)
 {
 	struct pw_k8s_backoff b;
@@ -281,6 +291,7 @@ static const struct pw_test tests[] = {
 	{ "linebuf: an over-long line is an error, bounded", test_linebuf_huge },
 	{ "linebuf: callback errors stop feeding", test_linebuf_callback_error },
 	{ "backoff: exponential, capped, jittered", test_backoff },
+	{ "Retry-After: honored, bounded", test_retry_after },
 	{ "base64", test_base64 },
 	{ "kubeconfig: contexts, data, relative paths, errors", test_kubeconfig },
 	{ "in-cluster service account", test_incluster },
