@@ -118,32 +118,25 @@ static void host_val_patch(struct pw_daemon *d, const struct pw_host_key *k,
 	}
 }
 
-int pw_sync_endpoint(struct pw_daemon *d, struct pw_ep *ep)
+/* The endpoints a sync writes (the daemon is single-threaded: one list will do). */
+static struct pw_ep *sync_todo[PW_MAX_ENDPOINTS];
+
+/* The ipcache entries of a local pod's addresses (they name its veth), then READY. */
+static int endpoint_finish(struct pw_daemon *d, struct pw_ep *ep,
+			   const struct pw_endpoint_view *v)
 {
-	const struct pw_endpoint_view *v = pw_policy_db_endpoint(d->db, ep->ns, ep->pod);
-	struct pw_ipcache_host_entry *he;
 	struct pw_endpoint rec = { .ep_id = ep->ep_id };
-	size_t n, i;
 	int err;
 
-	if (!v)
-		return pr_err_r(-ENOENT, "endpoint %u (%s/%s): not a compiled local endpoint",
-				ep->ep_id, ep->ns, ep->pod);
-	err = pw_dp_policy_replace(d->dp, ep->ep_id, v->entries, v->nentries);
-	if (err)
-		return err;
-	n = pw_policy_db_host_entries(d->db, &he);
-	for (i = 0; i < n; i++) {
-		for (int j = 0; j < ep->nips; j++) {
-			struct pw_ipcache_val val = he[i].val;
+	for (int j = 0; j < ep->nips; j++) {
+		struct pw_ipcache_val val;
 
-			if (memcmp(&he[i].key, &ep->keys[j], sizeof(he[i].key)))
-				continue;
-			val.ep_ifindex = ep->host_ifindex;
-			err = pw_dp_host_put(d->dp, &he[i].key, &val);
-			if (err)
-				return pr_err_r(err, "ipcache entry of %s", ep->ips[j]);
-		}
+		if (!pw_policy_db_host_get(d->db, &ep->keys[j], &val))
+			continue;
+		val.ep_ifindex = ep->host_ifindex;
+		err = pw_dp_host_put(d->dp, &ep->keys[j], &val);
+		if (err)
+			return pr_err_r(err, "ipcache entry of %s", ep->ips[j]);
 	}
 	/* Last: READY tells the datapath that everything above is in place. */
 	rec.identity = v->identity;
@@ -155,6 +148,71 @@ int pw_sync_endpoint(struct pw_daemon *d, struct pw_ep *ep)
 	ep->identity = v->identity;
 	ep->ready = true;
 	return 0;
+}
+
+/*
+ * Writes the compiled state of n local endpoints: every new policy map is
+ * built first, then all are swapped into pw_policy with one batch update (a
+ * map-in-map update waits for an RCU grace period, 10-20 ms: once for the
+ * batch instead of once per pod, so a policy selecting many local pods takes
+ * effect on all of them about as fast as on one), then each endpoint gets its
+ * addresses and READY. Returns 0 or the first error; the others still proceed.
+ */
+static int sync_endpoints(struct pw_daemon *d, struct pw_ep **eps, size_t n)
+{
+	const struct pw_endpoint_view **views = calloc(n ?: 1, sizeof(*views));
+	__u32 *ids = calloc(n ?: 1, sizeof(*ids));
+	int *fds = calloc(n ?: 1, sizeof(*fds));
+	bool *swapped = calloc(n ?: 1, sizeof(*swapped));
+	size_t i, m = 0, *idx = calloc(n ?: 1, sizeof(*idx));
+	int err, ret = 0;
+
+	if (!views || !ids || !fds || !swapped || !idx) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct pw_ep *ep = eps[i];
+
+		views[i] = pw_policy_db_endpoint(d->db, ep->ns, ep->pod);
+		if (!views[i]) {
+			ret = ret ?: pr_err_r(-ENOENT,
+					      "endpoint %u (%s/%s): not a compiled local endpoint",
+					      ep->ep_id, ep->ns, ep->pod);
+			continue;
+		}
+		fds[m] = pw_dp_policy_build(d->dp, ep->ep_id, views[i]->entries,
+					    views[i]->nentries);
+		if (fds[m] < 0) {
+			ret = ret ?: fds[m];
+			views[i] = NULL;
+			continue;
+		}
+		ids[m] = ep->ep_id;
+		idx[m++] = i;
+	}
+	err = pw_dp_policy_swap(d->dp, ids, fds, m, swapped);
+	ret = ret ?: err;
+	for (i = 0; i < m; i++) {
+		close(fds[i]);
+		/* A pod whose new policy did not go in is not marked READY with it. */
+		if (!swapped[i])
+			continue;
+		err = endpoint_finish(d, eps[idx[i]], views[idx[i]]);
+		ret = ret ?: err;
+	}
+out:
+	free(views);
+	free(ids);
+	free(fds);
+	free(swapped);
+	free(idx);
+	return ret;
+}
+
+int pw_sync_endpoint(struct pw_daemon *d, struct pw_ep *ep)
+{
+	return sync_endpoints(d, &ep, 1);
 }
 
 static int bump(struct pw_daemon *d)
@@ -175,7 +233,9 @@ static bool name_is(const char *nsname, const struct pw_ep *ep)
 
 int pw_sync_apply(struct pw_daemon *d, bool force_epoch)
 {
+	struct pw_ep **todo = sync_todo;
 	struct pw_policy_delta delta = {};
+	size_t ntodo = 0;
 	int err, ret = 0;
 	size_t i, k;
 
@@ -221,7 +281,10 @@ int pw_sync_apply(struct pw_daemon *d, bool force_epoch)
 		v = pw_policy_db_endpoint(d->db, ep->ns, ep->pod);
 		if (!changed && v && v->identity == ep->identity && ep->ready)
 			continue;
-		err = pw_sync_endpoint(d, ep);
+		todo[ntodo++] = ep;
+	}
+	if (ntodo) {
+		err = sync_endpoints(d, todo, ntodo);
 		if (err)
 			ret = ret ?: err;
 	}
@@ -268,13 +331,9 @@ static int prune(int fd, size_t ksz, bool (*keep)(struct pw_daemon *, const void
 
 static bool keep_host(struct pw_daemon *d, const void *k)
 {
-	struct pw_ipcache_host_entry *he;
-	size_t n = pw_policy_db_host_entries(d->db, &he);
+	struct pw_ipcache_val v;
 
-	for (size_t i = 0; i < n; i++)
-		if (!memcmp(&he[i].key, k, sizeof(he[i].key)))
-			return true;
-	return false;
+	return pw_policy_db_host_get(d->db, k, &v);
 }
 
 static bool keep_lpm(struct pw_daemon *d, const void *k)
@@ -307,10 +366,11 @@ static bool keep_ep_id(struct pw_daemon *d, const void *k)
 
 int pw_sync_full(struct pw_daemon *d)
 {
+	struct pw_ep **todo = sync_todo;
 	struct pw_ipcache_host_entry *he;
 	struct pw_ipcache_lpm_entry *le;
 	int err, ret = 0, n;
-	size_t i, cnt;
+	size_t i, cnt, ntodo = 0;
 
 	err = pw_policy_db_compile(d->db, NULL);
 	if (err)
@@ -346,10 +406,11 @@ int pw_sync_full(struct pw_daemon *d)
 		if (err)
 			ret = ret ?: pr_err_r(err, "write an ipcache prefix");
 	}
-	for (i = 1; i < PW_MAX_ENDPOINTS; i++) {
-		if (!d->eps[i].used)
-			continue;
-		err = pw_sync_endpoint(d, &d->eps[i]);
+	for (i = 1; i < PW_MAX_ENDPOINTS; i++)
+		if (d->eps[i].used)
+			todo[ntodo++] = &d->eps[i];
+	if (ntodo) {
+		err = sync_endpoints(d, todo, ntodo);
 		if (err)
 			ret = ret ?: err;
 	}

@@ -428,13 +428,13 @@ int pw_dp_lpm_del(struct pw_datapath *dp, const struct pw_lpm_key *k)
 	return map_delete(dp, PW_MAP_ID_IPCACHE, k);
 }
 
-int pw_dp_policy_replace(struct pw_datapath *dp, __u32 ep_id, const struct pw_policy_entry *e,
-			 size_t n)
+int pw_dp_policy_build(struct pw_datapath *dp, __u32 ep_id, const struct pw_policy_entry *e,
+		       size_t n)
 {
-	_cleanup_close_ int fd = -1;
 	char name[BPF_OBJ_NAME_LEN];
-	size_t i;
+	int fd;
 
+	(void)dp;
 	if (!ep_id || ep_id >= PW_MAX_ENDPOINTS)
 		return -ERANGE;
 	if (n > UINT32_MAX / 2)
@@ -446,15 +446,64 @@ int pw_dp_policy_replace(struct pw_datapath *dp, __u32 ep_id, const struct pw_po
 	if (fd < 0)
 		return pr_err_r(-errno, "create policy map for endpoint %u (%zu entries)", ep_id,
 				n);
-	for (i = 0; i < n; i++) {
-		if (bpf_map_update_elem(fd, &e[i].key, &e[i].val, BPF_NOEXIST))
-			return pr_err_r(-errno, "fill policy map for endpoint %u, entry %zu", ep_id,
+	for (size_t i = 0; i < n; i++) {
+		if (bpf_map_update_elem(fd, &e[i].key, &e[i].val, BPF_NOEXIST)) {
+			int err = -errno;
+
+			close(fd);
+			return pr_err_r(err, "fill policy map for endpoint %u, entry %zu", ep_id,
 					i);
+		}
 	}
-	/* The swap: one update of the outer map. */
-	if (bpf_map_update_elem(dp->map_fds[PW_MAP_ID_POLICY], &ep_id, &fd, BPF_ANY))
-		return pr_err_r(-errno, "install policy map for endpoint %u", ep_id);
-	return 0;
+	return fd;
+}
+
+int pw_dp_policy_swap(struct pw_datapath *dp, const __u32 *ep_ids, const int *fds, size_t n,
+		      bool *swapped)
+{
+	int outer = dp->map_fds[PW_MAP_ID_POLICY], ret = 0;
+	size_t done = 0;
+
+	/*
+	 * Every syscall update of a map-in-map waits for an RCU grace period
+	 * (10-20 ms) so that no program still runs on the old inner map when
+	 * it returns; a batch waits once for all of its elements. A kernel
+	 * without batch updates here (before 5.6) gets one update each.
+	 */
+	while (done < n) {
+		__u32 count = (__u32)(n - done);
+
+		if (!bpf_map_update_batch(outer, ep_ids + done, fds + done, &count, NULL)) {
+			for (size_t i = done; i < n; i++)
+				swapped[i] = true;
+			return ret;
+		}
+		/* count elements went in before the one that failed. */
+		for (size_t i = done; i < done + count && i < n; i++)
+			swapped[i] = true;
+		done += count;
+		if (done >= n)
+			break;
+		/* One at a time for the failing one (and the rest, if batches are unknown). */
+		if (bpf_map_update_elem(outer, &ep_ids[done], &fds[done], BPF_ANY))
+			ret = ret ?: pr_err_r(-errno, "install policy map for endpoint %u",
+					      ep_ids[done]);
+		else
+			swapped[done] = true;
+		done++;
+	}
+	return ret;
+}
+
+int pw_dp_policy_replace(struct pw_datapath *dp, __u32 ep_id, const struct pw_policy_entry *e,
+			 size_t n)
+{
+	_cleanup_close_ int fd = pw_dp_policy_build(dp, ep_id, e, n);
+	bool swapped = false;
+
+	if (fd < 0)
+		return fd;
+	return pw_dp_policy_swap(dp, &ep_id, &fd, 1, &swapped);
 }
 
 int pw_dp_policy_delete(struct pw_datapath *dp, __u32 ep_id)

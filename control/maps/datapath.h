@@ -104,6 +104,21 @@ int pw_dp_lpm_del(struct pw_datapath *dp, const struct pw_lpm_key *k);
  */
 int pw_dp_policy_replace(struct pw_datapath *dp, __u32 ep_id, const struct pw_policy_entry *e,
 			 size_t n);
+/**
+ * pw_dp_policy_build() - the first half of a replace: a fresh inner map for
+ * ep_id holding e[0..n). Returns its fd (the caller owns it) or -errno.
+ */
+int pw_dp_policy_build(struct pw_datapath *dp, __u32 ep_id, const struct pw_policy_entry *e,
+		       size_t n);
+/**
+ * pw_dp_policy_swap() - the second half, for many endpoints at once: installs
+ * fds[i] as the policy map of ep_ids[i] in one batch update of pw_policy (one
+ * RCU grace period for all of them, where single updates wait one each).
+ * swapped[i] says which went in; returns 0 or the first -errno. The fds stay
+ * the caller's to close (pw_policy holds its own reference).
+ */
+int pw_dp_policy_swap(struct pw_datapath *dp, const __u32 *ep_ids, const int *fds, size_t n,
+		      bool *swapped);
 /** Removes the endpoint's policy map: the endpoint is then isolated in no direction. */
 int pw_dp_policy_delete(struct pw_datapath *dp, __u32 ep_id);
 

@@ -121,6 +121,13 @@ size_t pw_policy_db_endpoints(const struct pw_policy_db *db, struct pw_endpoint_
 const struct pw_endpoint_view *pw_policy_db_endpoint(const struct pw_policy_db *db, const char *ns,
 						     const char *name);
 size_t pw_policy_db_host_entries(const struct pw_policy_db *db, struct pw_ipcache_host_entry **out);
+/*
+ * The compiled ipcache value of one address, without building the sorted
+ * list above (which costs a sort of every address of the cluster): true and
+ * *out filled, or false when the address has no entry.
+ */
+bool pw_policy_db_host_get(const struct pw_policy_db *db, const struct pw_host_key *k,
+			   struct pw_ipcache_val *out);
 size_t pw_policy_db_lpm_entries(const struct pw_policy_db *db, struct pw_ipcache_lpm_entry **out);
 /* Returns 0 or -ENOENT. */
 int pw_policy_db_cookie(const struct pw_policy_db *db, uint32_t cookie, struct pw_cookie_info *out);

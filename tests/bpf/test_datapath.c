@@ -18,6 +18,8 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -893,6 +895,73 @@ static void test_atomic_replace(void)
 	ASSERT_EQ(drops, 0, "no packet saw a half-written policy");
 }
 
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Many endpoints' policies swapped in one batch (what podwalld does when a
+ * policy selects many local pods): each endpoint gets its own new map, one
+ * that cannot go in does not stop the others, and the batch waits for one
+ * RCU grace period instead of one per endpoint.
+ */
+#define PW_BATCH 16
+static void test_batch_swap(void)
+{
+	struct pw_policy_entry e[16], iso = { .key = { .identity = PW_ID_ANY,
+						       .dir = PW_DIR_INGRESS } };
+	__u32 ids[3] = { EP_A, 7, EP_B }, bids[PW_BATCH], inner;
+	int fds[3], bfds[PW_BATCH], outer = pw_datapath_map_fd(dp, PW_MAP_ID_POLICY);
+	bool swapped[3] = {}, bswapped[PW_BATCH] = {};
+	double t0, singles, batch;
+	struct pw_pkt p;
+
+	setup_world();
+	iso.val.flags = PW_POLICY_F_ISOLATED;
+	fds[0] = pw_dp_policy_build(dp, EP_A, e, policy_a(e, false));
+	fds[1] = dup(0); /* not a map: this one must fail alone */
+	fds[2] = pw_dp_policy_build(dp, EP_B, &iso, 1);
+	if (!ASSERT_GE(fds[0], 0, "build A") || !ASSERT_GE(fds[2], 0, "build B"))
+		return;
+	ASSERT_ERR(pw_dp_policy_swap(dp, ids, fds, 3, swapped), "the bad one is reported");
+	ASSERT_TRUE(swapped[0] && !swapped[1] && swapped[2], "the others went in");
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	ASSERT_TRUE(bpf_map_lookup_elem(outer, &ids[1], &inner) < 0, "nothing for the bad one");
+	p = tcp4(B4, A4, 41001, 80, PW_TCP_SYN);
+	TO_A("A's new policy in force: B -> A tcp/80 denied", &p, TC_ACT_SHOT,
+	     PW_REASON_DROP_POLICY_INGRESS);
+	p = tcp4(A4, B4, 41002, 8080, PW_TCP_SYN);
+	expect("B's new policy in force: A -> B isolated", PW_PROG_TO_POD, if_b, &p, TC_ACT_SHOT,
+	       EP_B, PW_REASON_DROP_POLICY_INGRESS);
+
+	/* PW_BATCH swaps one by one, then as one batch. */
+	for (int i = 0; i < PW_BATCH; i++)
+		bids[i] = 100 + (__u32)i;
+	t0 = mono_ms();
+	for (int i = 0; i < PW_BATCH; i++)
+		must(pw_dp_policy_replace(dp, bids[i], &iso, 1), "single swap");
+	singles = mono_ms() - t0;
+	for (int i = 0; i < PW_BATCH; i++)
+		bfds[i] = pw_dp_policy_build(dp, bids[i], &iso, 1);
+	t0 = mono_ms();
+	ASSERT_OK(pw_dp_policy_swap(dp, bids, bfds, PW_BATCH, bswapped), "batch swap");
+	batch = mono_ms() - t0;
+	for (int i = 0; i < PW_BATCH; i++) {
+		ASSERT_TRUE(bswapped[i], "swapped");
+		close(bfds[i]);
+		bpf_map_delete_elem(outer, &bids[i]);
+	}
+	pw_test_diag("%d swaps: %.1f ms one by one, %.1f ms as one batch", PW_BATCH, singles,
+		     batch);
+	/* 16 grace periods against one: a wide margin for a loaded machine. */
+	ASSERT_TRUE(batch * 4 < singles, "a batch waits for one grace period, not one each");
+}
+
 static void test_readopt_pins(void)
 {
 	struct pw_datapath_opts o = {.pin_root = pin_root};
@@ -935,6 +1004,7 @@ static const struct pw_test tests[] = {
 	{"audit", test_audit},
 	{"events", test_events},
 	{"atomic_replace", test_atomic_replace},
+	{"batch_swap", test_batch_swap},
 	{"readopt_pins", test_readopt_pins},
 };
 

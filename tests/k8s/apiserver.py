@@ -146,6 +146,15 @@ class Handler(BaseHTTPRequestHandler):
     world: World = None
     control = False
 
+    def setup(self):
+        super().setup()
+        # As a real API server (Go's net/http) does: a small event must not
+        # wait for the ACK of the previous one (Nagle + delayed ACK: 40 ms).
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     def log_message(self, fmt, *args):
         if os.environ.get("V") == "1":
             sys.stderr.write("fixture: " + fmt % args + "\n")

@@ -153,6 +153,85 @@ static json_t *named(json_t *arr, const char *name)
 	return NULL;
 }
 
+/* A port as an integer, whether the YAML gave a number or a numeric string. */
+static long port_num(json_t *v)
+{
+	return json_is_integer(v) ? (long)json_integer_value(v) :
+	       json_is_string(v)  ? strtol(json_string_value(v), NULL, 10) :
+				    -1;
+}
+
+/* The needed capabilities only, and never a privileged container. */
+static void check_caps(json_t *c)
+{
+	static const char *const allowed[] = { "BPF",	  "NET_ADMIN",	  "PERFMON",
+					       "SYS_RESOURCE", "SYS_ADMIN" };
+	json_t *sc = json_object_get(c, "securityContext");
+	json_t *add = json_object_get(json_object_get(sc, "capabilities"), "add"), *v;
+	size_t i;
+
+	ASSERT_FALSE(json_is_true(json_object_get(sc, "privileged")), "not privileged");
+	ASSERT_TRUE(has_str(add, "BPF") && has_str(add, "NET_ADMIN") && has_str(add, "PERFMON"),
+		    "CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON");
+	json_array_foreach (add, i, v) {
+		bool ok = false;
+
+		for (size_t j = 0; j < sizeof(allowed) / sizeof(allowed[0]); j++)
+			ok |= json_is_string(v) && !strcmp(json_string_value(v), allowed[j]);
+		if (!ASSERT_TRUE(ok, "no capability beyond the justified ones"))
+			pw_test_diag("%s", json_string_value(v) ?: "?");
+	}
+}
+
+/*
+ * Liveness and readiness are podwalld's own /healthz and /readyz over HTTP,
+ * on the port its --metrics-address listens on, and on the node's address:
+ * with hostNetwork the kubelet probes the node IP, never loopback.
+ */
+static void check_probes(json_t *c)
+{
+	static const char *const probes[][2] = { { "livenessProbe", "/healthz" },
+						 { "readinessProbe", "/readyz" } };
+	const char *addr = NULL, *colon;
+	json_t *a, *port = NULL, *ports = json_object_get(c, "ports");
+	long want = -1;
+	size_t i;
+
+	json_array_foreach (json_object_get(c, "args"), i, a)
+		if (json_is_string(a) && !strncmp(json_string_value(a), "--metrics-address=", 18))
+			addr = json_string_value(a) + 18;
+	if (!ASSERT_OK_PTR(addr, "--metrics-address=ADDR:PORT in the args"))
+		return;
+	colon = strrchr(addr, ':');
+	ASSERT_TRUE(colon && !strncmp(addr, "$(HOST_IP)", (size_t)(colon - addr)),
+		    "listens on $(HOST_IP), where the kubelet's probes arrive");
+	ASSERT_STREQ(str(named(json_object_get(c, "env"), "HOST_IP"), "valueFrom/fieldRef/fieldPath"),
+		     "status.hostIP", "HOST_IP is the node's address (downward API)");
+	if (colon)
+		want = strtol(colon + 1, NULL, 10);
+	for (size_t p = 0; p < 2; p++) {
+		json_t *get = json_object_get(json_object_get(c, probes[p][0]), "httpGet");
+		json_t *pp = json_object_get(get, "port");
+		long got = port_num(pp);
+
+		if (!ASSERT_OK_PTR(get, "probe is httpGet")) {
+			pw_test_diag("%s", probes[p][0]);
+			continue;
+		}
+		ASSERT_FALSE(json_object_get(json_object_get(c, probes[p][0]), "exec") != NULL,
+			     "no exec probe");
+		ASSERT_STREQ(str(get, "path"), probes[p][1], "probe path");
+		ASSERT_FALSE(str(get, "host") != NULL, "no host: the pod's (node's) address");
+		/* A named port resolves through the container's ports. */
+		if (json_is_string(pp) && got <= 0) {
+			port = named(ports, json_string_value(pp));
+			got = port ? port_num(json_object_get(port, "containerPort")) : -1;
+		}
+		if (!ASSERT_EQ(got, want, "probe port is --metrics-address's"))
+			pw_test_diag("%s: %ld, listening on %ld", probes[p][0], got, want);
+	}
+}
+
 static void test_daemonset(void)
 {
 	json_t *docs = load("kubernetes/daemonset.yaml"), *ds, *spec, *c, *vols, *mounts, *env;
@@ -191,7 +270,8 @@ static void test_daemonset(void)
 					    "add"),
 			    "BPF"),
 		    "CAP_BPF");
-	ASSERT_OK_PTR(json_object_get(c, "readinessProbe"), "readiness follows the initial sync");
+	check_caps(c);
+	check_probes(c);
 	vols = json_object_get(spec, "volumes");
 	mounts = json_object_get(c, "volumeMounts");
 	for (size_t i = 0; i < sizeof(host_paths) / sizeof(host_paths[0]); i++) {

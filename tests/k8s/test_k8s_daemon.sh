@@ -354,8 +354,14 @@ check "  ... the API error is in the status" wait_for \
 	'status_json | jq -r ".k8s.pods.last_error" | grep -q 401'
 check "restart with a bad token: not ready, reason initial sync" eval \
 	'status_json | jq -e ".ready == false and .reason == \"initial sync\"" >/dev/null'
+# The kubelet's view: podwalld's HTTP endpoint (default 127.0.0.1:9464, this world's own).
+readyz() { curl -s -o "$TMP/readyz" -w '%{http_code}' http://127.0.0.1:9464/readyz; }
+check "  ... /readyz answers 503 during the initial sync, /healthz 200" eval \
+	'[ "$(readyz)" = 503 ] && [ "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:9464/healthz)" = 200 ]'
+diag "/readyz: $(cat "$TMP/readyz" 2>/dev/null)"
 echo fixture-token-2 >"$TMP/token.new" && mv "$TMP/token.new" "$TMP/token"
 check "  ... the token fixed: ready, converged" eval 'wait_ready && converged'
+check "  ... /readyz answers 200" eval '[ "$(readyz)" = 200 ]'
 
 # ---- a kubeconfig (CA data inline, tokenFile relative to it) ---------------
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "k8s.h"
+#include "policy.h"
 #include "test.h"
 
 struct lines {
@@ -95,6 +96,118 @@ static void test_linebuf_callback_error(void)
 		  "the callback's error is returned");
 	ASSERT_EQ(l.n, 1, "feeding stops at the failing line");
 	pw_k8s_linebuf_free(&lb);
+}
+
+/* A cluster with enough policies that a compile of them all at once uses its namespace index. */
+static json_t *gen_objects(void)
+{
+	json_t *items = json_array();
+	char name[64], ns[32], team[16], app[16], app2[16], tier[16], ip[32], cidr[32], exc[32];
+
+	for (int i = 0; i < 12; i++) {
+		snprintf(ns, sizeof(ns), "ns-%d", i);
+		snprintf(team, sizeof(team), "t%d", i % 4);
+		json_array_append_new(items, json_pack("{s:s, s:{s:s, s:{s:s, s:s}}}", "kind",
+						       "Namespace", "metadata", "name", ns,
+						       "labels", "kubernetes.io/metadata.name", ns,
+						       "team", team));
+	}
+	for (int j = 0; j < 120; j++) {
+		snprintf(name, sizeof(name), "pod-%d", j);
+		snprintf(ns, sizeof(ns), "ns-%d", j % 12);
+		snprintf(app, sizeof(app), "a%d", j % 5);
+		snprintf(tier, sizeof(tier), "x%d", j % 3);
+		snprintf(ip, sizeof(ip), "10.9.%d.%d", j / 200, j % 200 + 1);
+		json_array_append_new(
+			items,
+			json_pack("{s:s, s:{s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:[{s:s, s:[{s:s, s:i}]}]},"
+				  " s:{s:[{s:s}]}}",
+				  "kind", "Pod", "metadata", "name", name, "namespace", ns, "labels",
+				  "app", app, "tier", tier, "spec", "nodeName",
+				  j % 4 ? "other" : "here", "containers", "name", "c", "ports",
+				  "name", "http", "containerPort", 8000 + j % 3, "status", "podIPs",
+				  "ip", ip));
+	}
+	for (int i = 0; i < 24; i++) {
+		json_t *peers = json_array();
+
+		snprintf(name, sizeof(name), "np-%d", i);
+		snprintf(ns, sizeof(ns), "ns-%d", i % 12);
+		snprintf(team, sizeof(team), "t%d", i % 4);
+		snprintf(app, sizeof(app), "a%d", i % 5);
+		snprintf(app2, sizeof(app2), "a%d", (i + 1) % 5);
+		snprintf(cidr, sizeof(cidr), "10.9.0.%d/26", (i % 4) * 64);
+		snprintf(exc, sizeof(exc), "10.9.0.%d/28", (i % 4) * 64);
+		json_array_append_new(peers, json_pack("{s:{s:{s:s}}, s:{s:{s:s}}}",
+						       "namespaceSelector", "matchLabels", "team",
+						       team, "podSelector", "matchLabels", "app", app2));
+		if (i % 3 == 0)
+			json_array_append_new(peers, json_pack("{s:{}}", "namespaceSelector"));
+		if (i % 3 == 1)
+			json_array_append_new(
+				peers, json_pack("{s:{s:[{s:s, s:s, s:[s, s]}]}}", "podSelector",
+						 "matchExpressions", "key", "tier", "operator",
+						 "In", "values", "x1", "x2"));
+		if (i % 3 == 2)
+			json_array_append_new(peers, json_pack("{s:{s:s, s:[s]}}", "ipBlock", "cidr",
+							       cidr, "except", exc));
+		json_array_append_new(
+			items,
+			json_pack("{s:s, s:{s:s, s:s}, s:{s:o, s:[s, s], s:[{s:o, s:[{s:s, s:s}]}],"
+				  " s:[{s:[{s:{s:{s:s}}}]}]}}",
+				  "kind", "NetworkPolicy", "metadata", "name", name, "namespace", ns,
+				  "spec", "podSelector",
+				  i % 4 ? json_pack("{s:{s:s}}", "matchLabels", "app", app) :
+					  json_object(),
+				  "policyTypes", "Ingress", "Egress", "ingress", "from", peers, "ports",
+				  "protocol", "TCP", "port", "http", "egress", "to", "podSelector",
+				  "matchLabels", "app", app2));
+	}
+	return items;
+}
+
+/*
+ * The compiler's output does not depend on how the policies arrived: all in
+ * one compile (the namespace index of a big batch) or one compile each (the
+ * plain scan of a single change) give the same document.
+ */
+static void test_compile_batch_vs_single(void)
+{
+	static const char *const kinds[] = { "Namespace", "Pod", "NetworkPolicy" };
+	json_t *items = gen_objects(), *it, *a = NULL, *b = NULL;
+	struct pw_policy_db *batch = NULL, *one = NULL;
+	char msg[PW_ERRMSG_MAX];
+	size_t i;
+
+	if (!ASSERT_OK(pw_policy_db_new(&batch), "db") || !ASSERT_OK(pw_policy_db_new(&one), "db"))
+		goto out;
+	ASSERT_OK(pw_policy_db_set_node(batch, "here", NULL, 0), "node");
+	ASSERT_OK(pw_policy_db_set_node(one, "here", NULL, 0), "node");
+	for (size_t k = 0; k < 3; k++) {
+		json_array_foreach (items, i, it) {
+			if (strcmp(json_string_value(json_object_get(it, "kind")), kinds[k]))
+				continue;
+			if (!ASSERT_OK(pw_policy_db_upsert(batch, it, msg), msg) ||
+			    !ASSERT_OK(pw_policy_db_upsert(one, it, msg), msg))
+				goto out;
+			if (k == 2 && !ASSERT_OK(pw_policy_db_compile(one, NULL), "compile one"))
+				goto out;
+		}
+		if (k == 1 && !ASSERT_OK(pw_policy_db_compile(one, NULL), "compile pods"))
+			goto out;
+	}
+	ASSERT_OK(pw_policy_db_compile(batch, NULL), "compile all at once");
+	a = pw_compiled_dump(batch);
+	b = pw_compiled_dump(one);
+	ASSERT_TRUE(a && b && json_object_size(json_object_get(a, "endpoints")) == 30,
+		    "30 local endpoints");
+	ASSERT_TRUE(json_equal(a, b), "same compiled state");
+out:
+	json_decref(a);
+	json_decref(b);
+	json_decref(items);
+	pw_policy_db_free(&batch);
+	pw_policy_db_free(&one);
 }
 
 static void test_retry_after(void)
@@ -292,6 +405,7 @@ static const struct pw_test tests[] = {
 	{ "linebuf: callback errors stop feeding", test_linebuf_callback_error },
 	{ "backoff: exponential, capped, jittered", test_backoff },
 	{ "Retry-After: honored, bounded", test_retry_after },
+	{ "compile: a batch of policies equals one at a time", test_compile_batch_vs_single },
 	{ "base64", test_base64 },
 	{ "kubeconfig: contexts, data, relative paths, errors", test_kubeconfig },
 	{ "in-cluster service account", test_incluster },
