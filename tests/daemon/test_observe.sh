@@ -243,6 +243,21 @@ check "-j ambiguous prefix: {\"error\"}, exit 2" err_json 2 -j d
 check "-j flows --verdict bogus: exit 2" err_json 2 -j flows --verdict bogus
 check "-j policy show of an unknown pod: exit 1" err_json 1 -j policy show demo/nope
 check "-j status with no daemon at the socket: exit 1" err_json 1 -j status -s "$TMP/nope.sock"
+# Malformed requests on the API socket: rejected naming the field; nothing else changes.
+api() { socat -t 3 - UNIX-CONNECT:"$SOCK" 2>/dev/null; }
+bad_req() { # bad_req REQUEST FIELD
+	echo "$1" | api | jq -e --arg f "$2" '.code == 7 and (.error | test($f))' >/dev/null ||
+		{ diag "$1: $(echo "$1" | api)"; return 1; }
+}
+check "API flows with a verdict that is not a string: names verdict" \
+	bad_req '{"cmd":"flows","verdict":5}' verdict
+check "API flows --follow with a bad verdict: an answer naming it, then closed" \
+	bad_req '{"cmd":"flows","follow":true,"verdict":"maybe"}' verdict
+check "API drops without a window: names window" bad_req '{"cmd":"drops","window":"x"}' window
+check "API policy-show without a pod: names the fields" bad_req '{"cmd":"policy-show"}' pod
+check "API flows with a huge limit is clamped, not refused" eval \
+	'echo "{\"cmd\":\"flows\",\"limit\":99999999999}" | api | jq -e ".ok" >/dev/null'
+check "the daemon still answers after them" eval '"$PODWALLCTL" status -j | jq -e .ready >/dev/null'
 check "help at every level: podwallctl policy show help" eval \
 	'"$PODWALLCTL" policy show help | grep -q "Usage: podwallctl policy show"'
 
