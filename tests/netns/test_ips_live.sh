@@ -124,8 +124,8 @@ EOF
 
 # ---- daemon and pods -------------------------------------------------------
 
-start_daemon() {
-	"$PODWALLD" -v --manifests "$MAN" --node-name pwi-node --pin-root "$PIN" --socket "$SOCK" \
+start_daemon() { # extra podwalld flags
+	"$PODWALLD" -v "$@" --manifests "$MAN" --node-name pwi-node --pin-root "$PIN" --socket "$SOCK" \
 		--queue-dir "$TMP/queue" --state-dir "$TMP/state" --rules "$TMP/test.rules" \
 		--drop-policy "$TMP/drop.conf" --ips-mode ips --eve "$EVE" --capture-dir "$CAP" \
 		--capture policy,ips,alerts --flow-idle 5 >>"$LOG" 2>&1 &
@@ -173,7 +173,7 @@ get() {
 }
 
 echo "TAP version 13"
-echo "1..15"
+echo "1..18"
 check "podwalld starts with rules, a drop policy and --ips-mode ips" start_daemon
 check "rules loaded, the drop policy applied" \
 	eval 'grep -q "drop policy .* turned 1 alert rule" "$LOG" &&
@@ -237,4 +237,24 @@ unblock_it() {
 		blocks | jq -e "[.[] | select(.sid == 1000001)] | length == 0" >/dev/null
 }
 check "podwallctl ips unblock lifts both directions" unblock_it
+
+# --block-by src: the matched request's source (pod a) goes on the blocklist, owner ips.
+restart_src() {
+	kill "$DPID" && wait "$DPID" 2>/dev/null
+	DPID=
+	start_daemon --block-by src --block-ttl 60
+}
+check "podwalld restarts with --block-by src (pods re-adopted)" restart_src
+# (The answer to that request still arrives: it comes from b, which is not blocked.)
+src_blocked() {
+	get a /evil-payload >/dev/null
+	wait_for '"$PODWALLCTL" blocklist list --pin-root "$PIN" -j 2>/dev/null |
+			jq -e ".[] | select(.cidr == \"${IP[a]}\" and .owner == \"ips\" and .ttl_s <= 60)" \
+			>/dev/null'
+}
+check "a drop verdict puts the source on the blocklist for the TTL" src_blocked
+check "... and every flow from it is then dropped (ips-blocked), until the entry goes" \
+	eval '[ -z "$(get a /index.html)" ] &&
+		"$PODWALLCTL" blocklist del --pin-root "$PIN" "${IP[a]}" >/dev/null &&
+		[ "$(get a /index.html)" = hello ]'
 [ "$NFAIL" = 0 ]
