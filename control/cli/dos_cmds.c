@@ -8,11 +8,16 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <jansson.h>
 
 #include "cleanup.h"
@@ -261,6 +266,51 @@ static int reason_drops(struct pw_dos *d, json_t **drops, json_t **pods)
 	return 0;
 }
 
+/*
+ * The interfaces pw_node_xdp (pinned under pin_root) is attached to, with the
+ * mode the kernel reports: native where the driver runs XDP, generic (skb)
+ * otherwise. Always an array, empty when the program is not pinned.
+ */
+static json_t *uplinks_json(const char *pin_root)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct if_nameindex *ifs, *i;
+	json_t *a = json_array();
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/progs/pw_node_xdp", pin_root ?: PW_PIN_ROOT);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return a;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return a;
+	}
+	close(fd);
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index; i++) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		const char *mode = NULL;
+
+		if (bpf_xdp_query(i->if_index, 0, &q))
+			continue;
+		if (q.drv_prog_id == info.id)
+			mode = "native";
+		else if (q.skb_prog_id == info.id)
+			mode = "generic";
+		else if (q.hw_prog_id == info.id)
+			mode = "offload";
+		if (mode)
+			json_array_append_new(a, json_pack("{s:s,s:s}", "ifname", i->if_name,
+							   "mode", mode));
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	return a;
+}
+
 static int do_dos_status(int argc, char **argv)
 {
 	struct pw_dos *d = NULL;
@@ -321,6 +371,7 @@ static int do_dos_status(int argc, char **argv)
 					     "cookies_sent", (json_int_t)syn[i].st.cookies_sent));
 		json_object_set_new(r, "top_talkers", t);
 		json_object_set_new(r, "syn_guard", s);
+		json_object_set_new(r, "uplinks", uplinks_json(o.pin_root));
 		/* Every DoS drop reason, from the per-reason counters of every endpoint. */
 		json_object_set_new(r, "drops", drops);
 		json_object_set_new(r, "pods", pods);
@@ -329,8 +380,16 @@ static int do_dos_status(int argc, char **argv)
 	}
 	cfg_print(&cfg);
 	{
+		json_t *up = uplinks_json(o.pin_root), *v;
 		const char *k;
-		json_t *v;
+
+		json_array_foreach (up, i, v)
+			printf("uplink %s: pw_node_xdp in %s mode\n",
+			       json_string_value(json_object_get(v, "ifname")),
+			       json_string_value(json_object_get(v, "mode")));
+		if (!json_array_size(up))
+			printf("uplinks: pw_node_xdp attached nowhere\n");
+		json_decref(up);
 
 		printf("drops by reason:");
 		json_object_foreach (drops, k, v)

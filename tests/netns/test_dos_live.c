@@ -501,6 +501,14 @@ static void test_podwallctl(void)
 	ASSERT_HAS(out, "\"owner\":\"auto\"", "owner auto");
 	ASSERT_EQ(ctl(out, sizeof(out), "-j dos status"), 0, "dos status");
 	ASSERT_HAS(out, "\"blocklisted\":", "per-reason counters");
+	ASSERT_HAS(out, "\"conn-limit\":", "conn-limit among them");
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "{\"ifname\":\"" UPLINK "\",\"mode\":\"%s\"}",
+			 xdp_mode);
+		ASSERT_HAS(out, want, "the uplink and its XDP attach mode");
+	}
 	ASSERT_HAS(out, "\"source\":\"" ATTACK_IP "\"", "attacker is the top talker");
 
 	/* The operator lifts the block; the client's address gets blocked for a while. */
