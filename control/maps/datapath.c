@@ -307,38 +307,36 @@ int pw_datapath_detach_pod(struct pw_datapath *dp, int ifindex)
 	return e1 ?: e2;
 }
 
-/* 1 if our filter on this hook runs a program named want. */
-static int tc_has(int ifindex, enum bpf_tc_attach_point point, const char *want)
+/*
+ * 1 if our filter on this hook runs prog_fd's program. Compared by id: opening
+ * the attached program by its id would take CAP_SYS_ADMIN, and start-up
+ * re-attaches every endpoint, so the hooks run the programs we loaded.
+ */
+static int tc_has(int ifindex, enum bpf_tc_attach_point point, int prog_fd)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = PW_TC_HANDLE, .priority = PW_TC_PRIO);
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	int fd, err;
+	int err;
 
 	err = bpf_tc_query(&hook, &o);
 	/* No such filter: -ENOENT, or -EINVAL from kernels that answer so for a missing handle. */
 	if (err)
 		return (err == -ENOENT || err == -EINVAL) ? 0 : err;
-	fd = bpf_prog_get_fd_by_id(o.prog_id);
-	if (fd < 0)
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
-	close(fd);
-	if (err)
-		return -errno;
-	return strncmp(info.name, want, sizeof(info.name) - 1) == 0;
+	return o.prog_id == info.id;
 }
 
 int pw_datapath_pod_attached(struct pw_datapath *dp, int ifindex)
 {
 	int in, eg;
 
-	(void)dp;
-	in = tc_has(ifindex, BPF_TC_INGRESS, prog_names[PW_PROG_FROM_POD]);
+	in = tc_has(ifindex, BPF_TC_INGRESS, dp->prog_fds[PW_PROG_FROM_POD]);
 	if (in <= 0)
 		return in;
-	eg = tc_has(ifindex, BPF_TC_EGRESS, prog_names[PW_PROG_TO_POD]);
+	eg = tc_has(ifindex, BPF_TC_EGRESS, dp->prog_fds[PW_PROG_TO_POD]);
 	return eg;
 }
 

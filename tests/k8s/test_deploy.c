@@ -164,8 +164,7 @@ static long port_num(json_t *v)
 /* The needed capabilities only, and never a privileged container. */
 static void check_caps(json_t *c)
 {
-	static const char *const allowed[] = { "BPF",	  "NET_ADMIN",	  "PERFMON",
-					       "SYS_RESOURCE", "SYS_ADMIN" };
+	static const char *const allowed[] = { "BPF", "NET_ADMIN", "PERFMON", "SYS_RESOURCE" };
 	json_t *sc = json_object_get(c, "securityContext");
 	json_t *add = json_object_get(json_object_get(sc, "capabilities"), "add"), *v;
 	size_t i;
