@@ -68,6 +68,7 @@ PW_INLINE __u32 pw_sample_drop_flag(__u32 reason)
 		return PW_SAMPLE_F_DROP_IPS;
 	case PW_REASON_DROP_BLOCKLISTED:
 	case PW_REASON_DROP_RATE_LIMITED:
+	case PW_REASON_DROP_CONN_LIMIT:
 		return PW_SAMPLE_F_DROP_DOS;
 	default:
 		return PW_SAMPLE_F_DROP_OTHER;

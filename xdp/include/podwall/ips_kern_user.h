@@ -28,7 +28,7 @@
 /* pw_sample_cfg.flags: which drops are sampled for capture. */
 #define PW_SAMPLE_F_DROP_POLICY (1U << 0) /* policy-denied-ingress/-egress */
 #define PW_SAMPLE_F_DROP_IPS	(1U << 1) /* ips-blocked */
-#define PW_SAMPLE_F_DROP_DOS	(1U << 2) /* blocklisted, rate-limited (uplink and pod limits) */
+#define PW_SAMPLE_F_DROP_DOS	(1U << 2) /* blocklisted, rate-limited (uplink and pod limits), conn-limit */
 #define PW_SAMPLE_F_DROP_OTHER	(1U << 3) /* not-ready, malformed, fragments, ct-invalid */
 /*
  * New flows are marked "under inspection": they keep being sampled past
