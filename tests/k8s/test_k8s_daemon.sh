@@ -263,6 +263,9 @@ for code in 429 503; do
 	fx_fault disconnect pods
 	pod e default db other-node 10.77.0.1$((code % 10)) | fx_apply
 	check "HTTP $code with Retry-After: 2: converges" converged
+	# The error may have hit a resource with nothing to deliver (a re-watch after
+	# timeoutSeconds): its retry can come after convergence.
+	wait_for '[ "$(retry_gap '$code')" != null ]'
 	gap=$(retry_gap $code)
 	diag "next request $gap s after the $code"
 	check "  ... the retry waited at least the 2 s asked" eval \
