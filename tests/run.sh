@@ -44,11 +44,22 @@ echo "== build: asan+ubsan"
 if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 	echo "== test: asan+ubsan (all suites but the live conformance runs)"
 	suites=$(meson test -C build-asan --list 2>/dev/null | sed -n 's/^podwall:\([^ ]*\) .*/\1/p' |
-		sort -u | grep -v '^conformance-live' | sed 's/^/--suite /')
+		tr '+' '\n' | sort -u | grep -v '^conformance-live' | sed 's/^/--suite /')
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --print-errorlogs --no-rebuild $suites || status=1
 	logs+=(build-asan/meson-logs/testlog.json)
+else
+	status=1
+fi
+
+# The BPF helpers also built as BPF-to-BPF calls (-Dbpf-noinline=true): the verifier must
+# accept that shape too, so a helper never silently depends on being inlined.
+echo "== build: bpf-noinline"
+if build build-noinline -Dbpf-noinline=true; then
+	echo "== test: bpf-noinline (bpf suite)"
+	meson test -C build-noinline --print-errorlogs --no-rebuild --suite bpf || status=1
+	logs+=(build-noinline/meson-logs/testlog.json)
 else
 	status=1
 fi
