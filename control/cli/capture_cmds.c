@@ -28,9 +28,10 @@ static void fmt_time(double t, char *out, size_t n)
 int do_captures(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' }, { "pod", required_argument, NULL, 'P' },
-		{ "json", no_argument, NULL, 'j' },	 { "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },	 { 0 },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "pod", required_argument, NULL, 'P' },
+		PW_CLI_OUTPUT_OPTS,
+		{ 0 },
 	};
 	const char *dir = CAPTURE_DIR_DEFAULT, *pod = NULL;
 	char err[512];
@@ -39,19 +40,13 @@ int do_captures(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:P:jph", opts, NULL)) != -1) {
+	while ((c = pw_cli_getopt(argc, argv, "d:P:jph", opts)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
 			break;
 		case 'P':
 			pod = optarg;
-			break;
-		case 'j':
-			pw_cli.json = true;
-			break;
-		case 'p':
-			pw_cli.json = pw_cli.pretty = true;
 			break;
 		case 'h':
 			printf("Usage: podwallctl captures [-d|--dir DIR] [--pod NAMESPACE/POD] [-j|-p]\n"

@@ -2,6 +2,7 @@
 /* podwallctl: command tables and the one output path (text or JSON). */
 #pragma once
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include <jansson.h>
@@ -30,6 +31,29 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints a JSON value (compact, or indented with -p) and a newline; steals the reference. */
 void pw_json_print(json_t *v);
+
+/* The long options every command takes, so -j/-p also work after the command word. */
+#define PW_CLI_OUTPUT_OPTS                                                            \
+	{ "json", no_argument, NULL, 'j' }, { "pretty", no_argument, NULL, 'p' },     \
+	{ "help", no_argument, NULL, 'h' }
+
+/* getopt_long() that applies -j and -p itself and returns the next other option. */
+int pw_cli_getopt(int argc, char **argv, const char *optstring, const struct option *opts);
+
+/*
+ * Talking to podwalld (daemon_cmds.c). The socket is the -s option, else
+ * $PODWALL_SOCKET, else PW_API_SOCKET_DEFAULT. A call sends one request (it
+ * takes req) and returns the answer, or prints the error (JSON mode:
+ * {"error": ...}) and returns NULL.
+ */
+const char *pw_daemon_socket(const char *opt);
+json_t *pw_daemon_call(const char *sock, json_t *req);
+
+/*
+ * JSON mode: prints the answer's member key (the whole answer but "ok" when
+ * key is NULL), releases r and returns true. Text mode: false, r untouched.
+ */
+bool pw_daemon_print_json(json_t *r, const char *key);
 
 /* Command groups. */
 int do_policy(int argc, char **argv);

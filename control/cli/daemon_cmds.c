@@ -19,25 +19,17 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o, const char *
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
+		PW_CLI_OUTPUT_OPTS,
 		{ 0 },
 	};
 	int c;
 
-	o->socket = getenv("PODWALL_SOCKET");
+	o->socket = NULL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:jph", opts, NULL)) != -1) {
+	while ((c = pw_cli_getopt(argc, argv, "s:jph", opts)) != -1) {
 		switch (c) {
 		case 's':
 			o->socket = optarg;
-			break;
-		case 'j':
-			pw_cli.json = true;
-			break;
-		case 'p':
-			pw_cli.json = pw_cli.pretty = true;
 			break;
 		case 'h':
 			printf("Usage: podwallctl %s [-s|--socket PATH] [-j|-p]\n"
@@ -55,14 +47,17 @@ static int parse_opts(int argc, char **argv, struct daemon_opts *o, const char *
 	return 0;
 }
 
-/* One request; on failure prints the error (JSON mode: {"error": ...}) and returns NULL. */
-static json_t *call(const struct daemon_opts *o, const char *cmd)
+const char *pw_daemon_socket(const char *opt)
 {
-	json_t *req = json_pack("{s:s}", "cmd", cmd), *resp = NULL;
-	const char *sock = o->socket ?: PW_API_SOCKET_DEFAULT, *msg;
-	int err;
+	return opt ?: getenv("PODWALL_SOCKET") ?: PW_API_SOCKET_DEFAULT;
+}
 
-	err = pw_api_call(sock, req, 0, &resp);
+json_t *pw_daemon_call(const char *sock, json_t *req)
+{
+	json_t *resp = NULL;
+	const char *msg;
+	int err = pw_api_call(sock, req, 0, &resp);
+
 	json_decref(req);
 	if (err) {
 		p_err("podwalld at %s: %s%s", sock, strerror(-err),
@@ -75,6 +70,26 @@ static json_t *call(const struct daemon_opts *o, const char *cmd)
 		return NULL;
 	}
 	return resp;
+}
+
+bool pw_daemon_print_json(json_t *r, const char *key)
+{
+	if (!pw_cli.json)
+		return false;
+	if (key) {
+		pw_json_print(json_incref(json_object_get(r, key)));
+		json_decref(r);
+	} else {
+		json_object_del(r, "ok");
+		pw_json_print(r);
+	}
+	return true;
+}
+
+/* One request {"cmd": cmd} to the socket of the options. */
+static json_t *call(const struct daemon_opts *o, const char *cmd)
+{
+	return pw_daemon_call(pw_daemon_socket(o->socket), json_pack("{s:s}", "cmd", cmd));
 }
 
 static json_int_t num(json_t *o, const char *k)
@@ -143,11 +158,8 @@ int do_daemon_status(int argc, char **argv)
 	r = call(&o, "status");
 	if (!r)
 		return 1;
-	if (pw_cli.json) {
-		json_object_del(r, "ok");
-		pw_json_print(r);
+	if (pw_daemon_print_json(r, NULL))
 		return 0;
-	}
 	printf("ready:      %s%s%s\n", json_is_true(json_object_get(r, "ready")) ? "yes" : "no",
 	       *s_or(r, "reason", "") ? " - " : "", s_or(r, "reason", ""));
 	printf("node:       %s\n", s_or(r, "node", "-"));
@@ -176,12 +188,9 @@ int do_daemon_endpoints(int argc, char **argv)
 	r = call(&o, "endpoints");
 	if (!r)
 		return 1;
-	eps = json_object_get(r, "endpoints");
-	if (pw_cli.json) {
-		pw_json_print(json_incref(eps));
-		json_decref(r);
+	if (pw_daemon_print_json(r, "endpoints"))
 		return 0;
-	}
+	eps = json_object_get(r, "endpoints");
 	printf("%-4s %-32s %-16s %-18s %-5s %10s %10s %10s %10s\n", "ID", "POD", "INTERFACE", "IPS",
 	       "READY", "IN-ALLOW", "IN-DROP", "EG-ALLOW", "EG-DROP");
 	json_array_foreach (eps, i, ep) {

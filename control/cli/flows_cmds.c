@@ -32,32 +32,6 @@ static long long num(json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
-static const char *sock_path(const char *opt)
-{
-	return opt ?: getenv("PODWALL_SOCKET") ?: PW_API_SOCKET_DEFAULT;
-}
-
-/* One request, one answer; errors printed (JSON mode: {"error": ...}). */
-static json_t *call(const char *sock, json_t *req)
-{
-	json_t *resp = NULL;
-	const char *msg;
-	int err = pw_api_call(sock, req, 0, &resp);
-
-	json_decref(req);
-	if (err) {
-		p_err("podwalld at %s: %s%s", sock, strerror(-err),
-		      pw_api_err_is_down(err) ? " (is podwalld running?)" : "");
-		return NULL;
-	}
-	if (!pw_api_resp_ok(resp, &msg, NULL)) {
-		p_err("podwalld: %s", msg ?: "error");
-		json_decref(resp);
-		return NULL;
-	}
-	return resp;
-}
-
 static void print_flow(json_t *r)
 {
 	char pod[300], src[80], dst[80];
@@ -179,9 +153,7 @@ int do_flows(int argc, char **argv)
 		{ "follow", no_argument, NULL, 'f' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
+		PW_CLI_OUTPUT_OPTS,
 		{ 0 },
 	};
 	json_t *req = json_pack("{s:s}", "cmd", "flows"), *r, *arr, *it;
@@ -192,7 +164,7 @@ int do_flows(int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "P:n:V:fl:s:jph", opts, NULL)) != -1) {
+	while ((c = pw_cli_getopt(argc, argv, "P:n:V:fl:s:jph", opts)) != -1) {
 		switch (c) {
 		case 'P':
 			if (split_pod(optarg, req))
@@ -226,12 +198,6 @@ int do_flows(int argc, char **argv)
 		case 's':
 			sock = optarg;
 			break;
-		case 'j':
-			pw_cli.json = true;
-			break;
-		case 'p':
-			pw_cli.json = pw_cli.pretty = true;
-			break;
 		case 'h':
 			fputs(flows_usage, stdout);
 			json_decref(req);
@@ -247,17 +213,14 @@ int do_flows(int argc, char **argv)
 	json_object_set_new(req, "limit", json_integer(limit < 0 ? (fol ? 0 : 100) : limit));
 	if (fol) {
 		json_object_set_new(req, "follow", json_true());
-		return follow(sock_path(sock), req);
+		return follow(pw_daemon_socket(sock), req);
 	}
-	r = call(sock_path(sock), req);
+	r = pw_daemon_call(pw_daemon_socket(sock), req);
 	if (!r)
 		return 1;
-	arr = json_object_get(r, "flows");
-	if (pw_cli.json) {
-		pw_json_print(json_incref(arr));
-		json_decref(r);
+	if (pw_daemon_print_json(r, "flows"))
 		return 0;
-	}
+	arr = json_object_get(r, "flows");
 	print_flow_head();
 	json_array_foreach (arr, i, it)
 		print_flow(it);
@@ -304,9 +267,7 @@ int do_drops(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "top", required_argument, NULL, 't' },
 		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
+		PW_CLI_OUTPUT_OPTS,
 		{ 0 },
 	};
 	const char *sock = NULL;
@@ -315,7 +276,7 @@ int do_drops(int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "w:t:s:jph", opts, NULL)) != -1) {
+	while ((c = pw_cli_getopt(argc, argv, "w:t:s:jph", opts)) != -1) {
 		switch (c) {
 		case 'w':
 			window = parse_window(optarg);
@@ -337,12 +298,6 @@ int do_drops(int argc, char **argv)
 		case 's':
 			sock = optarg;
 			break;
-		case 'j':
-			pw_cli.json = true;
-			break;
-		case 'p':
-			pw_cli.json = pw_cli.pretty = true;
-			break;
 		case 'h':
 			printf("Usage: podwallctl drops [--window 5m] [--top N] [-s|--socket PATH] "
 			       "[-j|-p]\n"
@@ -358,15 +313,13 @@ int do_drops(int argc, char **argv)
 		p_err("drops: unexpected argument \"%s\"", argv[optind]);
 		return 2;
 	}
-	r = call(sock_path(sock), json_pack("{s:s, s:I, s:I}", "cmd", "drops", "window",
-					    (json_int_t)window, "top", (json_int_t)top));
+	r = pw_daemon_call(pw_daemon_socket(sock),
+			   json_pack("{s:s, s:I, s:I}", "cmd", "drops", "window",
+				     (json_int_t)window, "top", (json_int_t)top));
 	if (!r)
 		return 1;
-	if (pw_cli.json) {
-		json_object_del(r, "ok");
-		pw_json_print(r);
+	if (pw_daemon_print_json(r, NULL))
 		return 0;
-	}
 	printf("drops in the last %lld s: %lld packet(s) in %lld record(s)\n", num(r, "window"),
 	       num(r, "packets"), num(r, "records"));
 	print_top("REASON", json_object_get(r, "reasons"));
@@ -381,9 +334,7 @@ int do_policy_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
+		PW_CLI_OUTPUT_OPTS,
 		{ 0 },
 	};
 	json_t *req, *r, *rows, *row, *iso;
@@ -392,16 +343,10 @@ int do_policy_show(int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:jph", opts, NULL)) != -1) {
+	while ((c = pw_cli_getopt(argc, argv, "s:jph", opts)) != -1) {
 		switch (c) {
 		case 's':
 			sock = optarg;
-			break;
-		case 'j':
-			pw_cli.json = true;
-			break;
-		case 'p':
-			pw_cli.json = pw_cli.pretty = true;
 			break;
 		case 'h':
 			printf("Usage: podwallctl policy show NS/POD [-s|--socket PATH] [-j|-p]\n"
@@ -423,14 +368,11 @@ int do_policy_show(int argc, char **argv)
 		json_decref(req);
 		return 2;
 	}
-	r = call(sock_path(sock), req);
+	r = pw_daemon_call(pw_daemon_socket(sock), req);
 	if (!r)
 		return 1;
-	if (pw_cli.json) {
-		json_object_del(r, "ok");
-		pw_json_print(r);
+	if (pw_daemon_print_json(r, NULL))
 		return 0;
-	}
 	iso = json_object_get(r, "isolation");
 	printf("pod %s/%s (identity %lld)\n", s_or(r, "namespace", "?"), s_or(r, "pod", "?"),
 	       num(r, "identity"));

@@ -23,23 +23,17 @@ struct ips_opts {
 static int parse(int argc, char **argv, struct ips_opts *o, const char *usage)
 {
 	static const struct option opts[] = {
-		{ "pin-root", required_argument, NULL, 'P' }, { "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },	      { "help", no_argument, NULL, 'h' },
+		{ "pin-root", required_argument, NULL, 'P' },
+		PW_CLI_OUTPUT_OPTS,
 		{ 0 },
 	};
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "P:jph", opts, NULL)) != -1) {
+	while ((c = pw_cli_getopt(argc, argv, "P:jph", opts)) != -1) {
 		switch (c) {
 		case 'P':
 			o->pin_root = optarg;
-			break;
-		case 'j':
-			pw_cli.json = true;
-			break;
-		case 'p':
-			pw_cli.json = pw_cli.pretty = true;
 			break;
 		case 'h':
 			printf("Usage: podwallctl ips %s [--pin-root DIR] [-j|-p]\n", usage);

@@ -36,6 +36,17 @@ void pw_json_print(json_t *v)
 	json_decref(v);
 }
 
+int pw_cli_getopt(int argc, char **argv, const char *optstring, const struct option *opts)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, optstring, opts, NULL)) == 'j' || c == 'p') {
+		pw_cli.json = true;
+		pw_cli.pretty |= c == 'p';
+	}
+	return c;
+}
+
 static void list_cmds(const struct pw_cmd *cmds, const char *level)
 {
 	printf("Usage: %s COMMAND [ARGS]\n\nCommands:\n", level);
@@ -105,23 +116,15 @@ static const struct pw_cmd top_cmds[] = {
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		PW_CLI_OUTPUT_OPTS,
 		{ 0 },
 	};
 	int c;
 
 	/* "+": global options stop at the first command word. */
-	while ((c = getopt_long(argc, argv, "+jpvh", opts, NULL)) != -1) {
+	while ((c = pw_cli_getopt(argc, argv, "+jpvh", opts)) != -1) {
 		switch (c) {
-		case 'j':
-			pw_cli.json = true;
-			break;
-		case 'p':
-			pw_cli.json = pw_cli.pretty = true;
-			break;
 		case 'v':
 			pw_cli.verbose++;
 			break;

@@ -75,6 +75,7 @@ fail() {
 check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
 jqok() { jq -e "$@" >/dev/null; }
 diag() { echo "# $*"; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 finish() {
 	echo "1..$NTESTS"
 	echo "# $NFAIL of $NTESTS failed"
@@ -134,11 +135,15 @@ wait_gen() {
 
 # Installs a manifest with one rename (one inotify event) and waits until it is applied.
 put_manifest() {
-	local name=$1 g
+	local name=$1 g t0 r
 	g=$(status_field generation)
 	cat >"$TMP/$name.new"
+	t0=$(date +%s%N)
 	mv "$TMP/$name.new" "$MAN/$name"
 	wait_gen "$g"
+	r=$?
+	diag "$name applied after $(ms_since "$t0") ms (50 ms debounce included)"
+	return $r
 }
 
 declare -A IP CID PREV HOSTIF PODNS
@@ -163,20 +168,23 @@ podwall_conf() { # podwall_conf prevResult
 }
 
 # add_pod NAME [NAMESPACE]: a netns through ptp + podwall, with servers on
-# 8080 (answers "hi" and closes) and 9090 (echo).
+# 8080 (answers "hi" and closes) and 9090 (echo) unless POD_SERVERS=0.
 add_pod() {
-	local pod=$1 prev out
+	local pod=$1 prev out t0
 	PODNS[$pod]=${2:-demo}
 	CID[$pod]=pwdtest$pod$$
 	ip netns add "$NS_PREFIX-$pod" || return 1
 	ip -n "$NS_PREFIX-$pod" link set lo up
 	prev=$(cni ADD "$pod" "$CNI_PATH/ptp" "$(ptp_conf)") ||
 		{ diag "ptp ADD $pod failed: $prev"; return 1; }
+	t0=$(date +%s%N)
 	out=$(cni ADD "$pod" "$PW_CNI_PLUGIN" "$(podwall_conf "$prev")") ||
 		{ diag "podwall ADD $pod failed: $out"; return 1; }
+	diag "podwall ADD of $pod (plugin + endpoint-add): $(ms_since "$t0") ms"
 	IP[$pod]=$(echo "$prev" | jq -r '.ips[0].address' | cut -d/ -f1)
 	HOSTIF[$pod]=$(echo "$prev" | jq -r '.interfaces[0].name')
 	PREV[$pod]=$prev
+	[ "${POD_SERVERS:-1}" = 1 ] || return 0
 	ip netns exec "$NS_PREFIX-$pod" socat TCP-LISTEN:8080,reuseaddr,fork SYSTEM:'echo hi' \
 		2>/dev/null &
 	PIDS+=($!)
@@ -185,12 +193,11 @@ add_pod() {
 	return 0
 }
 
-# The runtime's DEL: podwall first, then ptp, then the netns.
-del_pod() {
-	cni DEL "$1" "$PW_CNI_PLUGIN" "$(podwall_conf "${PREV[$1]}")" >/dev/null &&
-		cni DEL "$1" "$CNI_PATH/ptp" "$(ptp_conf)" >/dev/null &&
-		ip netns del "$NS_PREFIX-$1"
-}
+# The runtime's DEL: podwall first, then ptp, then the netns (two steps, so a
+# test can take the daemon down in between).
+del_podwall() { cni DEL "$1" "$PW_CNI_PLUGIN" "$(podwall_conf "${PREV[$1]}")" >/dev/null; }
+del_ptp() { cni DEL "$1" "$CNI_PATH/ptp" "$(ptp_conf)" >/dev/null && ip netns del "$NS_PREFIX-$1"; }
+del_pod() { del_podwall "$1" && del_ptp "$1"; }
 
 # A new TCP connection src -> dst:port gets the server's answer.
 tcp() { # tcp src dst [port]

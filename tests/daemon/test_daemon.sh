@@ -8,130 +8,18 @@
 #
 # Environment: PODWALLD, PODWALLCTL, PW_CNI_PLUGIN (built binaries), CNI_PATH
 # (default /usr/lib/cni). V=1 shows the daemon's log; PW_DAEMON_WRAP prefixes the
-# daemon command (e.g. "valgrind --leak-check=full"). Needs root,
-# ip, socat, nc (netcat-openbsd), jq.
+# daemon command (e.g. "valgrind --leak-check=full"). The world, the daemon and
+# the pods come from lib.sh. Needs root, ip, socat, nc (netcat-openbsd), jq, curl.
 
 set -u
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root (netns, bpffs, CAP_BPF)"
-	exit 0  # the TAP plan carries the skip (meson 1.0 counts 77 from TAP as an error)
-fi
-for t in ip socat nc jq unshare; do
-	if ! command -v "$t" >/dev/null; then
-		echo "1..0 # SKIP $t not installed"
-		exit 0
-	fi
-done
-CNI_PATH=${CNI_PATH:-/usr/lib/cni}
-if [ ! -x "$CNI_PATH/ptp" ] || [ ! -x "$CNI_PATH/host-local" ]; then
-	echo "1..0 # SKIP ptp/host-local CNI plugins not in $CNI_PATH"
-	exit 0
-fi
-: "${PODWALLD:?}" "${PODWALLCTL:?}" "${PW_CNI_PLUGIN:?}"
-
-# Re-run inside the private world; its network and mounts die with it.
-if [ -z "${PW_DAEMON_TEST_WORLD:-}" ]; then
-	exec env PW_DAEMON_TEST_WORLD=1 unshare -n -m --propagation private "$0" "$@"
-fi
-
-TMP=$(mktemp -d /tmp/pw-daemon-test.XXXXXX)
-PIN=/sys/fs/bpf/podwall-test-$$
-SOCK=$TMP/run/podwalld.sock
-STATE=$TMP/state
-QUEUE=$TMP/queue
-MAN=$TMP/manifests
-LOG=$TMP/podwalld.log
 NET=10.99.50.0/24
-DPID=
-PIDS=()
-export PODWALL_SOCKET=$SOCK
-
-cleanup() {
-	local p
-	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
-	[ -n "${LL_PID:-}" ] && kill "$LL_PID" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	for p in a b c d; do ip netns del "pwd-$p" 2>/dev/null; done
-	umount /run/netns 2>/dev/null
-	umount /sys/fs/bpf 2>/dev/null
-	if [ "${V:-0}" = 1 ] && [ -f "$LOG" ]; then sed 's/^/# log: /' "$LOG"; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-mkdir -p /run/netns "$MAN" "$QUEUE"
-mount -t tmpfs tmpfs /run/netns || exit 1
-# A private bpffs: the test's pins never meet a real podwall's.
-mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 0; }
-ip link set lo up
+NS_PREFIX=pwd
+. "$(dirname "$0")/lib.sh"
+DAEMON_ARGS=(--manifests "$MAN" --uplink pwup0)
+world_setup
 # A stand-in uplink for the XDP program.
 ip link add pwup0 type veth peer name pwup1 && ip link set pwup0 up && ip link set pwup1 up
-sysctl -qw net.ipv4.ip_forward=1
-
-NTESTS=0
-NFAIL=0
-ok() { NTESTS=$((NTESTS + 1)); echo "ok $NTESTS - $1"; }
-fail() {
-	NTESTS=$((NTESTS + 1)); NFAIL=$((NFAIL + 1))
-	echo "not ok $NTESTS - $1"
-	[ -f "$LOG" ] && tail -n 15 "$LOG" | sed 's/^/#   /'
-}
-check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
-jqok() { jq -e "$@" >/dev/null; }
-diag() { echo "# $*"; }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
-
-# ---- the daemon ---------------------------------------------------------
-
-start_daemon() {
-	${PW_DAEMON_WRAP:-} "$PODWALLD" -v --manifests "$MAN" --node-name pwd-node \
-		--pin-root "$PIN" --socket "$SOCK" --queue-dir "$QUEUE" --state-dir "$STATE" \
-		--uplink pwup0 >>"$LOG" 2>&1 &
-	DPID=$!
-	wait_ready
-}
-
-status_json() { "$PODWALLCTL" status -j 2>/dev/null; }
-status_field() { status_json | jq -r ".$1" 2>/dev/null; }
-
-# Bounded wait until the daemon answers ready.
-wait_ready() {
-	local i
-	for i in $(seq 100); do
-		[ "$(status_field ready)" = true ] && return 0
-		kill -0 "$DPID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-# Bounded wait until the manifest generation passes $1.
-wait_gen() {
-	local i g
-	for i in $(seq 100); do
-		g=$(status_field generation)
-		[ -n "$g" ] && [ "$g" != null ] && [ "$g" -gt "$1" ] && return 0
-		sleep 0.05
-	done
-	diag "generation stuck at $(status_field generation) (waited for > $1)"
-	return 1
-}
-
-# Installs a manifest with one rename (one inotify event) and waits until it is applied.
-put_manifest() {
-	local name=$1 g t0 r
-	g=$(status_field generation)
-	cat >"$TMP/$name.new"
-	t0=$(date +%s%N)
-	mv "$TMP/$name.new" "$MAN/$name"
-	wait_gen "$g"
-	r=$?
-	diag "$name applied after $(ms_since "$t0") ms (50 ms debounce included)"
-	return $r
-}
 
 rm_manifest() {
 	local g
@@ -140,91 +28,12 @@ rm_manifest() {
 	wait_gen "$g"
 }
 
-# ---- pods through the real CNI chain -------------------------------------
-
-declare -A IP CID PREV HOSTIF
-
-cni() { # cni CMD pod plugin conf
-	local cmd=$1 pod=$2 bin=$3 conf=$4
-	local args="IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=$pod;K8S_POD_UID=$pod"
-	echo "$conf" | env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="${CID[$pod]}" \
-		CNI_NETNS="/run/netns/pwd-$pod" CNI_IFNAME=eth0 CNI_PATH="$CNI_PATH" \
-		CNI_ARGS="$args" "$bin"
-}
-
-ptp_conf() {
-	printf '{"cniVersion":"1.0.0","name":"pwd-test","type":"ptp",%s}' \
-		"$(printf '"ipam":{"type":"host-local","subnet":"%s","dataDir":"%s"}' \
-			"$NET" "$TMP/ipam")"
-}
-
-podwall_conf() { # podwall_conf prevResult
-	printf '{"cniVersion":"1.0.0","name":"pwd-test","type":"podwall",%s,"prevResult":%s}' \
-		"$(printf '"socket":"%s","queueDir":"%s","timeoutMs":5000' "$SOCK" "$QUEUE")" "$1"
-}
-
-add_pod() {
-	local pod=$1 prev out t0
-	CID[$pod]=pwdtest$pod$$
-	ip netns add "pwd-$pod" || return 1
-	ip -n "pwd-$pod" link set lo up
-	prev=$(cni ADD "$pod" "$CNI_PATH/ptp" "$(ptp_conf)") ||
-		{ diag "ptp ADD $pod failed: $prev"; return 1; }
-	t0=$(date +%s%N)
-	out=$(cni ADD "$pod" "$PW_CNI_PLUGIN" "$(podwall_conf "$prev")") ||
-		{ diag "podwall ADD $pod failed: $out"; return 1; }
-	diag "podwall ADD of $pod (plugin + endpoint-add): $(ms_since "$t0") ms"
-	IP[$pod]=$(echo "$prev" | jq -r '.ips[0].address' | cut -d/ -f1)
-	HOSTIF[$pod]=$(echo "$prev" | jq -r '.interfaces[0].name')
-	PREV[$pod]=$prev
-	# Servers: 8080 answers and closes, 9090 echoes (for a long-lived connection).
-	ip netns exec "pwd-$pod" socat TCP-LISTEN:8080,reuseaddr,fork SYSTEM:'echo hi' 2>/dev/null &
-	PIDS+=($!)
-	ip netns exec "pwd-$pod" socat TCP-LISTEN:9090,reuseaddr,fork EXEC:cat 2>/dev/null &
-	PIDS+=($!)
-	return 0
-}
-
-# The runtime's DEL runs the chain in reverse: podwall first, then ptp.
-del_podwall() { cni DEL "$1" "$PW_CNI_PLUGIN" "$(podwall_conf "${PREV[$1]}")" >/dev/null; }
-del_ptp() { cni DEL "$1" "$CNI_PATH/ptp" "$(ptp_conf)" >/dev/null && ip netns del "pwd-$1"; }
-
 # Is a BPF program attached to the host veth's TC ingress?
 tc_attached() { tc filter show dev "${HOSTIF[$1]}" ingress 2>/dev/null | grep -q bpf; }
 
-# A new TCP connection src -> dst:port gets the server's answer.
-tcp() { # tcp src dst [port]
-	local out
-	out=$(ip netns exec "pwd-$1" timeout 3 nc -w 1 "${IP[$2]}" "${3:-8080}" </dev/null \
-		2>/dev/null)
-	[ "$out" = hi ]
-}
-can() { tcp "$@"; }
-cannot() { ! tcp "$@"; }
-
-# ---- manifests -------------------------------------------------------------
-
-ns_manifest() {
-	cat <<EOF
-apiVersion: v1
-kind: Namespace
-metadata: {name: demo, labels: {team: demo}}
-EOF
-}
-
-pod_manifest() { # pod_manifest name role
-	cat <<EOF
-apiVersion: v1
-kind: Pod
-metadata: {name: $1, namespace: demo, labels: {role: $2}}
-spec:
-  containers:
-  - name: main
-    ports: [{containerPort: 8080, protocol: TCP}]
-EOF
-}
-
-policy_manifest() { # default deny into role=server, allow from role=client on 8080 and 9090
+# Default deny into role=server, allow from role=client on 8080 and 9090 (lib.sh's
+# policy_manifest also opens 7070 to everyone).
+server_policy() {
 	cat <<EOF
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -243,7 +52,7 @@ EOF
 
 echo "TAP version 13"
 
-ns_manifest >"$MAN/00-ns.yaml"
+ns_manifest demo >"$MAN/00-ns.yaml"
 pod_manifest a client >"$MAN/10-pod-a.yaml"
 pod_manifest b server >"$MAN/10-pod-b.yaml"
 pod_manifest c other >"$MAN/10-pod-c.yaml"
@@ -276,14 +85,14 @@ check "a retried ADD keeps a's id and the endpoint count" \
 # 1. Policies from the manifest directory.
 check "no policy: a -> b works" can a b
 check "no policy: c -> b works" can c b
-policy_manifest | put_manifest 20-policy.yaml
+server_policy | put_manifest 20-policy.yaml
 check "policy applied: status counts it" test "$(status_field policies)" = 1
 check "policy: a (client) -> b works" can a b
 check "policy: c (other) -> b denied" cannot c b
 check "policy: b -> c still works (c not selected)" can b c
 rm_manifest 20-policy.yaml
 check "policy deleted: c -> b works again" can c b
-policy_manifest | put_manifest 20-policy.yaml
+server_policy | put_manifest 20-policy.yaml
 check "policy back: c -> b denied" cannot c b
 
 # 2. A label change in a Pod manifest moves the pod in and out of selection.
@@ -293,7 +102,7 @@ pod_manifest c other | put_manifest 10-pod-c.yaml
 check "c relabelled other: c -> b denied" cannot c b
 
 # 5. Malformed input is rejected, naming file, object and field; enforcement stays.
-policy_manifest | sed 's/- from:/- from:\n    - ipBlock: {cidr: 10.0.0.0\/33}/' |
+server_policy | sed 's/- from:/- from:\n    - ipBlock: {cidr: 10.0.0.0\/33}/' |
 	put_manifest 20-policy.yaml
 err=$(status_field last_error)
 diag "last_error: $err"
@@ -302,7 +111,7 @@ check "bad CIDR: error names the object" grep -q "demo/server-ingress" <<<"$err"
 check "bad CIDR: error names the field" grep -q "cidr" <<<"$err"
 check "bad CIDR: previous policy in force: a -> b works, c -> b denied" \
 	eval 'can a b && cannot c b'
-policy_manifest | put_manifest 20-policy.yaml
+server_policy | put_manifest 20-policy.yaml
 
 # 6. podwallctl status / endpoints.
 st=$(status_json)
@@ -333,6 +142,7 @@ check "podwallctl status (text) works" eval '"$PODWALLCTL" status | grep -q "rea
 
 # 3. SIGKILL during traffic: the datapath keeps enforcing; restart re-adopts.
 coproc LL { ip netns exec pwd-a socat - TCP:"${IP[b]}":9090 2>/dev/null; }
+PIDS+=("$LL_PID")
 echo one >&"${LL[1]}"
 read -r -t 3 line <&"${LL[0]}"
 check "long-lived a -> b:9090 connection echoes" test "${line:-}" = one
@@ -389,7 +199,7 @@ check "CNI GC: c removed and detached, a and b kept" eval \
 	'test "$(status_field endpoints)" = 2 && ! tc_attached c && tc_attached a && tc_attached b'
 
 # Clean shutdown leaves enforcement in place; --uninstall removes it.
-policy_manifest | put_manifest 20-policy.yaml
+server_policy | put_manifest 20-policy.yaml
 kill -TERM "$DPID"
 wait "$DPID" 2>/dev/null
 DPID=

@@ -11,75 +11,24 @@
 #
 # Private world (unshare -n -m): own host netns, bpffs, /run/netns, tmp dir.
 # Environment: PODWALLD, PODWALLCTL, PW_CNI_PLUGIN, CNI_PATH (/usr/lib/cni).
-# V=1 shows the daemon's log. Needs root, ip, socat, nc, jq, tshark.
+# V=1 shows the daemon's log. The world, the daemon and the pods come from
+# tests/daemon/lib.sh. Needs root, ip, socat, nc, jq, curl, tshark.
 
 set -u
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root (netns, bpffs, CAP_BPF)"
+if ! command -v tshark >/dev/null; then
+	echo "1..0 # SKIP tshark not installed"
 	exit 0
 fi
-for t in ip socat nc jq tshark curl unshare; do
-	if ! command -v "$t" >/dev/null; then
-		echo "1..0 # SKIP $t not installed"
-		exit 0
-	fi
-done
-CNI_PATH=${CNI_PATH:-/usr/lib/cni}
-if [ ! -x "$CNI_PATH/ptp" ] || [ ! -x "$CNI_PATH/host-local" ]; then
-	echo "1..0 # SKIP ptp/host-local CNI plugins not in $CNI_PATH"
-	exit 0
-fi
-: "${PODWALLD:?}" "${PODWALLCTL:?}" "${PW_CNI_PLUGIN:?}"
-
-if [ -z "${PW_IPS_TEST_WORLD:-}" ]; then
-	exec env PW_IPS_TEST_WORLD=1 unshare -n -m --propagation private "$0" "$@"
-fi
-
-TMP=$(mktemp -d /tmp/pw-ips-test.XXXXXX)
-PIN=/sys/fs/bpf/podwall-ips-$$
-SOCK=$TMP/run/podwalld.sock
-MAN=$TMP/manifests
-LOG=$TMP/podwalld.log
+NET=10.99.70.0/24
+NS_PREFIX=pwi
+POD_SERVERS=0 # serve_http below is b's server
+. "$(dirname "$0")/../daemon/lib.sh"
 EVE=$TMP/eve.json
 CAP=$TMP/captures
-NET=10.99.70.0/24
-DPID=
-PIDS=()
-export PODWALL_SOCKET=$SOCK
-
-cleanup() {
-	local p
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	for p in a b c; do ip netns del "pwi-$p" 2>/dev/null; done
-	umount /run/netns 2>/dev/null
-	umount /sys/fs/bpf 2>/dev/null
-	if [ "${V:-0}" = 1 ] && [ -f "$LOG" ]; then sed 's/^/# log: /' "$LOG"; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-mkdir -p /run/netns "$MAN" "$TMP/queue"
-mount -t tmpfs tmpfs /run/netns || exit 1
-mount -t bpf bpf /sys/fs/bpf || { echo "1..0 # SKIP cannot mount bpffs"; exit 0; }
-ip link set lo up
-sysctl -qw net.ipv4.ip_forward=1
-
-NTESTS=0
-NFAIL=0
-ok() { NTESTS=$((NTESTS + 1)); echo "ok $NTESTS - $1"; }
-fail() {
-	NTESTS=$((NTESTS + 1)); NFAIL=$((NFAIL + 1))
-	echo "not ok $NTESTS - $1"
-	[ -f "$LOG" ] && tail -n 15 "$LOG" | sed 's/^/#   /'
-}
-check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
-diag() { echo "# $*"; }
-# Bounded wait for a condition (generous: a loaded 2-core machine).
-wait_for() { local i; for i in $(seq 100); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+DAEMON_ARGS=(--manifests "$MAN" --rules "$TMP/test.rules" --drop-policy "$TMP/drop.conf"
+	--ips-mode ips --eve "$EVE" --capture-dir "$CAP" --capture policy,ips,alerts --flow-idle 5)
+world_setup
 
 # ---- rules, drop policy, manifests ----------------------------------------
 
@@ -124,34 +73,6 @@ EOF
 
 # ---- daemon and pods -------------------------------------------------------
 
-start_daemon() { # extra podwalld flags
-	"$PODWALLD" -v "$@" --manifests "$MAN" --node-name pwi-node --pin-root "$PIN" --socket "$SOCK" \
-		--queue-dir "$TMP/queue" --state-dir "$TMP/state" --rules "$TMP/test.rules" \
-		--drop-policy "$TMP/drop.conf" --ips-mode ips --eve "$EVE" --capture-dir "$CAP" \
-		--capture policy,ips,alerts --flow-idle 5 >>"$LOG" 2>&1 &
-	DPID=$!
-	wait_for '[ "$("$PODWALLCTL" status -j 2>/dev/null | jq -r .ready)" = true ]'
-}
-
-declare -A IP CID
-cni() { # cni CMD pod plugin conf
-	local args="IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=$2;K8S_POD_UID=$2"
-	echo "$4" | env -i PATH="$PATH" CNI_COMMAND="$1" CNI_CONTAINERID="${CID[$2]}" \
-		CNI_NETNS="/run/netns/pwi-$2" CNI_IFNAME=eth0 CNI_PATH="$CNI_PATH" \
-		CNI_ARGS="$args" "$3"
-}
-add_pod() {
-	local pod=$1 prev out
-	CID[$pod]=pwitest$pod$$
-	ip netns add "pwi-$pod" || return 1
-	ip -n "pwi-$pod" link set lo up
-	prev=$(cni ADD "$pod" "$CNI_PATH/ptp" "$(printf '{"cniVersion":"1.0.0","name":"pwi-test","type":"ptp","ipam":{"type":"host-local","subnet":"%s","dataDir":"%s"}}' "$NET" "$TMP/ipam")") ||
-		{ diag "ptp ADD $pod: $prev"; return 1; }
-	out=$(cni ADD "$pod" "$PW_CNI_PLUGIN" "$(printf '{"cniVersion":"1.0.0","name":"pwi-test","type":"podwall","socket":"%s","queueDir":"%s","timeoutMs":5000,"prevResult":%s}' "$SOCK" "$TMP/queue" "$prev")") ||
-		{ diag "podwall ADD $pod: $out"; return 1; }
-	IP[$pod]=$(echo "$prev" | jq -r '.ips[0].address' | cut -d/ -f1)
-}
-
 # An HTTP server that answers after a second: the IPS has its verdict in place by then.
 # (-t: socat must not close the answer when the client half-closes first.)
 serve_http() {
@@ -185,7 +106,7 @@ if [ -z "${IP[a]:-}" ] || [ -z "${IP[b]:-}" ] || [ -z "${IP[c]:-}" ]; then
 	exit 1
 fi
 serve_http b
-wait_for 'ip netns exec pwi-b ss -ltn | grep -q :8080'
+wait_for eval 'ip netns exec pwi-b ss -ltn | grep -q :8080'
 
 check "a harmless request is answered (and alerts, IDS-style)" \
 	eval '[ "$(get a /marker)" = hello ]'
@@ -195,7 +116,7 @@ check "another flow of the same pod is unaffected" eval '[ "$(get a /index.html)
 
 alert() { jq -c "select(.event_type == \"alert\" and .alert.signature_id == $1)" "$EVE" 2>/dev/null | head -n 1; }
 check "eve.json: the drop alert, blocked, naming pod demo/a and its pcap" \
-	wait_for 'alert 1000001 | jq -e ".alert.action == \"blocked\" and .podwall.namespace == \"demo\" and
+	wait_for eval 'alert 1000001 | jq -e ".alert.action == \"blocked\" and .podwall.namespace == \"demo\" and
 		.podwall.pod == \"a\" and .podwall.direction == \"egress\" and .podwall.blocked == \"flow\" and
 		(.podwall.pcap | test(\"^demo_a\\\\.[0-9]+\\\\.pcap$\")) and .http.url == \"/evil-payload\" and
 		.dest_port == 8080" >/dev/null'
@@ -205,13 +126,13 @@ PCAP=$CAP/$(alert 1000001 | jq -r .podwall.pcap)
 check "the alert's pcap opens in tshark and holds the blocked request" \
 	eval 'tshark -r "$PCAP" -Y "http.request.uri contains \"evil-payload\"" 2>/dev/null | grep -q GET'
 check "the server's answers on the blocked flow were dropped as ips-blocked" \
-	wait_for '"$PODWALLCTL" endpoints -j | jq -e "[.. | objects | .[\"ips-blocked\"]? | numbers] |
+	wait_for eval '"$PODWALLCTL" endpoints -j | jq -e "[.. | objects | .[\"ips-blocked\"]? | numbers] |
 		add > 0" >/dev/null'
 
 check "a policy-denied flow (c -> b) is refused" eval '[ -z "$(get c /index.html)" ]'
 # b's ingress policy dropped it: the packets land in b's capture.
 check "... and its packets are in the capture of b (whose policy denied it), for tshark" \
-	wait_for 'ls "$CAP"/demo_b.*.pcap >/dev/null 2>&1 &&
+	wait_for eval 'ls "$CAP"/demo_b.*.pcap >/dev/null 2>&1 &&
 		tshark -r "$(ls "$CAP"/demo_b.*.pcap | head -n 1)" \
 			-Y "tcp.flags.syn == 1 && ip.src == ${IP[c]} && tcp.dstport == 8080" 2>/dev/null |
 		grep -q .'
@@ -240,15 +161,14 @@ check "podwallctl ips unblock lifts both directions" unblock_it
 
 # --block-by src: the matched request's source (pod a) goes on the blocklist, owner ips.
 restart_src() {
-	kill "$DPID" && wait "$DPID" 2>/dev/null
-	DPID=
+	stop_daemon
 	start_daemon --block-by src --block-ttl 60
 }
 check "podwalld restarts with --block-by src (pods re-adopted)" restart_src
 # (The answer to that request still arrives: it comes from b, which is not blocked.)
 src_blocked() {
 	get a /evil-payload >/dev/null
-	wait_for '"$PODWALLCTL" blocklist list --pin-root "$PIN" -j 2>/dev/null |
+	wait_for eval '"$PODWALLCTL" blocklist list --pin-root "$PIN" -j 2>/dev/null |
 			jq -e ".[] | select(.cidr == \"${IP[a]}\" and .owner == \"ips\" and .ttl_s <= 60)" \
 			>/dev/null'
 }
