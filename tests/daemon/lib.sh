@@ -5,7 +5,9 @@
 # real CNI chain (ptp + host-local, then podwall), TAP helpers.
 #
 # The caller sets NET (a /24 for host-local), NS_PREFIX (netns names) and
-# optionally DAEMON_ARGS (extra podwalld flags), then calls world_setup.
+# optionally DAEMON_ARGS (extra podwalld flags, set after sourcing when they
+# name $TMP or $MAN) and POD_SERVERS=0 (pods without lib's servers), then calls
+# world_setup. Used by tests/daemon and tests/netns/test_ips_live.sh.
 
 if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root (netns, bpffs, CAP_BPF)"
