@@ -17,13 +17,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfworld.h"
 #include "cleanup.h"
 #include "datapath.h"
 #include "log.h"
@@ -1008,38 +1008,15 @@ static const struct pw_test tests[] = {
 	{"readopt_pins", test_readopt_pins},
 };
 
-static int add_dummy(const char *name)
-{
-	char cmd[160];
-
-	/* veth rather than dummy: kernels for containers often lack the dummy module. */
-	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %s-p && ip link set %s up",
-		 name, name, name);
-	if (system(cmd))
-		return -1;
-	return if_nametoindex(name);
-}
-
 int main(int argc, char **argv)
 {
 	struct pw_datapath_opts o = {};
-	struct statfs st;
 	int ret;
 
-	pw_test_require_root();
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		pw_test_skip_all("kernel without BTF");
-	if (statfs("/sys/fs/bpf", &st) || st.f_type != 0xcafe4a11)
-		pw_test_skip_all("bpffs not mounted on /sys/fs/bpf");
-	if (unshare(CLONE_NEWNET))
-		pw_test_skip_all("cannot create a network namespace");
-	if_a = add_dummy("pw-a");
-	if_b = add_dummy("pw-b");
-	if_unknown = add_dummy("pw-x");
-	if (if_a <= 0 || if_b <= 0 || if_unknown <= 0)
-		pw_test_skip_all("cannot create veth interfaces (ip link)");
-	pw_log_set_level(getenv("V") ? PW_LOG_DEBUG : PW_LOG_WARN);
-	pw_log_libbpf_init();
+	pw_test_bpf_world();
+	if_a = pw_test_veth("pw-a");
+	if_b = pw_test_veth("pw-b");
+	if_unknown = pw_test_veth("pw-x");
 
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/podwall-test-%d", getpid());
 	o.pin_root = pin_root;

@@ -14,11 +14,11 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
-#include <sys/statfs.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfworld.h"
 #include "cleanup.h"
 #include "datapath.h"
 #include "dos.h"
@@ -1058,21 +1058,10 @@ static const struct pw_test tests[] = {
 int main(int argc, char **argv)
 {
 	struct pw_datapath_opts o = {};
-	struct statfs st;
 	int ret;
 
-	pw_test_require_root();
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		pw_test_skip_all("kernel without BTF");
-	if (statfs("/sys/fs/bpf", &st) || st.f_type != 0xcafe4a11)
-		pw_test_skip_all("bpffs not mounted on /sys/fs/bpf");
-	if (unshare(CLONE_NEWNET))
-		pw_test_skip_all("cannot create a network namespace");
-	if (system("ip link add pw-a type veth peer name pw-a-p && ip link set pw-a up"))
-		pw_test_skip_all("cannot create veth interfaces (ip link)");
-	if_a = if_nametoindex("pw-a");
-	pw_log_set_level(getenv("V") ? PW_LOG_DEBUG : PW_LOG_WARN);
-	pw_log_libbpf_init();
+	pw_test_bpf_world();
+	if_a = pw_test_veth("pw-a");
 
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/podwall-dostest-%d", getpid());
 	o.pin_root = pin_root;
