@@ -12,10 +12,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 
 #include <bpf/bpf.h>
 
+#include "bpfworld.h"
 #include "cleanup.h"
 #include "datapath.h"
 #include "log.h"
@@ -245,19 +245,10 @@ int main(int argc, char **argv)
 	struct pw_datapath_opts o = {};
 	struct pw_test_pod *pods[] = {&a, &b, &c};
 	const char *names[] = {"pwl-a", "pwl-b", "pwl-c"};
-	struct statfs st;
 	size_t i;
 	int ret;
 
-	pw_test_require_root();
-	if (access("/usr/lib/cni/ptp", X_OK))
-		pw_test_skip_all("containernetworking-plugins not installed (/usr/lib/cni/ptp)");
-	if (statfs("/sys/fs/bpf", &st) || st.f_type != 0xcafe4a11)
-		pw_test_skip_all("bpffs not mounted on /sys/fs/bpf");
-	if (pw_test_node_enter())
-		pw_test_skip_all("cannot create private network/mount namespaces");
-	pw_log_set_level(getenv("V") ? PW_LOG_DEBUG : PW_LOG_WARN);
-	pw_log_libbpf_init();
+	pw_test_live_world();
 
 	snprintf(ipam_dir, sizeof(ipam_dir), "/tmp/pw-ipam-%d", getpid());
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/podwall-live-%d", getpid());

@@ -21,12 +21,12 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include <bpf/libbpf.h>
 
+#include "bpfworld.h"
 #include "cleanup.h"
 #include "datapath.h"
 #include "dos.h"
@@ -351,17 +351,8 @@ static void cleanup(void)
 int main(int argc, char **argv)
 {
 	struct pw_datapath_opts o = {};
-	struct statfs st;
 
-	pw_test_require_root();
-	if (access("/usr/lib/cni/ptp", X_OK))
-		pw_test_skip_all("containernetworking-plugins not installed (/usr/lib/cni/ptp)");
-	if (statfs("/sys/fs/bpf", &st) || st.f_type != 0xcafe4a11)
-		pw_test_skip_all("bpffs not mounted on /sys/fs/bpf");
-	if (pw_test_node_enter())
-		pw_test_skip_all("cannot create private network/mount namespaces");
-	pw_log_set_level(getenv("V") ? PW_LOG_DEBUG : PW_LOG_WARN);
-	pw_log_libbpf_init();
+	pw_test_live_world();
 
 	snprintf(ipam_dir, sizeof(ipam_dir), "/tmp/pw-ipam-limits-%d", getpid());
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/podwall-limits-%d", getpid());
